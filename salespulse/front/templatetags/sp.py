@@ -1,0 +1,27 @@
+"""Template filters that format figures the Russian way (or English, by the active language)."""
+
+from django import template
+from django.utils.translation import get_language
+
+from salespulse.lib import fmt
+
+register = template.Library()
+
+
+def _lang() -> str:
+    return "en" if (get_language() or "ru").startswith("en") else "ru"
+
+
+@register.filter
+def kpi_value(value, unit: str) -> str:
+    return fmt.value(value, unit, _lang())
+
+
+@register.filter
+def pct(fraction) -> str:
+    return fmt.percent(fraction, 0, _lang())
+
+
+@register.filter
+def ru_date(day) -> str:
+    return fmt.date_ru(day)

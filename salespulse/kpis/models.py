@@ -1,0 +1,296 @@
+"""The KPI catalogue, sales roles, plans and the daily fact table every screen reads."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from salespulse.lib import formula as formula_lib
+
+# A role holds 2-5 KPIs; 6-8 still saves but focus drops; more is refused.
+ROLE_KPIS_COMFORTABLE = 5
+ROLE_KPIS_MAX = 8
+
+
+class Kpi(models.Model):
+    class Unit(models.TextChoices):
+        COUNT = "count", _("count")
+        MONEY = "money", _("money")
+        DURATION = "duration", _("duration")
+        PERCENT = "percent", _("percent")
+        NUMBER = "number", _("number")
+
+    class Direction(models.TextChoices):
+        HIGHER = "higher", _("higher is better")
+        LOWER = "lower", _("lower is better")
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("typed in the daily report")
+        AUTO = "auto", _("computed from imported events")
+        DERIVED = "derived", _("formula over other KPIs")
+
+    class Aggregation(models.TextChoices):
+        SUM = "sum", _("sum of days")
+        RATIO = "ratio", _("ratio of sums")
+        LAST = "last", _("last value (snapshot)")
+        DISTINCT = "distinct", _("distinct over the period")
+
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    name_ru = models.CharField(_("name (Russian)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    unit = models.CharField(_("unit"), max_length=20, choices=Unit.choices, default=Unit.COUNT)
+    direction = models.CharField(
+        _("direction"), max_length=10, choices=Direction.choices, default=Direction.HIGHER
+    )
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.MANUAL
+    )
+    aggregation = models.CharField(
+        _("aggregation over time"),
+        max_length=10,
+        choices=Aggregation.choices,
+        default=Aggregation.SUM,
+    )
+    formula = models.CharField(
+        _("formula"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "For ratio and derived KPIs, over other KPI codes: leads / conversations * 100"
+        ),
+    )
+    # Values above this in one seller-day are refused as typos (2,000 calls a day is absurd).
+    daily_max = models.DecimalField(
+        _("largest plausible daily value"),
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
+    builtin = models.BooleanField(_("built in"), default=False, editable=False)
+
+    class Meta:
+        verbose_name = _("KPI")
+        verbose_name_plural = _("KPIs")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        if (get_language() or "ru").startswith("en") and self.name_en:
+            return self.name_en
+        return self.name_ru
+
+    @property
+    def is_additive(self) -> bool:
+        return self.aggregation == self.Aggregation.SUM
+
+    def parsed_formula(self) -> formula_lib.Formula | None:
+        return formula_lib.parse(self.formula) if self.formula else None
+
+    def clean(self) -> None:
+        needs_formula = (
+            self.source == self.Source.DERIVED or self.aggregation == self.Aggregation.RATIO
+        )
+        if needs_formula and not self.formula:
+            raise ValidationError({"formula": _("A ratio or derived KPI needs a formula.")})
+        if self.formula and not needs_formula:
+            raise ValidationError({"formula": _("Only ratio and derived KPIs have a formula.")})
+        if self.aggregation == self.Aggregation.DISTINCT and self.source != self.Source.AUTO:
+            raise ValidationError(
+                {"aggregation": _("Distinct KPIs are counted from imported events only.")}
+            )
+        if self.formula:
+            known = set(Kpi.objects.exclude(pk=self.pk).values_list("code", flat=True))
+            try:
+                parsed = formula_lib.parse(self.formula, known=known)
+            except formula_lib.FormulaError as e:
+                raise ValidationError({"formula": str(e)}) from None
+            formulas = {
+                k.code: k.parsed_formula()
+                for k in Kpi.objects.exclude(pk=self.pk).exclude(formula="")
+            }
+            formulas[self.code] = parsed
+            try:
+                formula_lib.dependency_order(formulas)
+            except formula_lib.FormulaError as e:
+                raise ValidationError({"formula": str(e)}) from None
+
+
+class Role(models.Model):
+    """A sales role (cold caller, account manager, salesperson) and the KPIs it is judged by."""
+
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    name_ru = models.CharField(_("name (Russian)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    kpis = models.ManyToManyField(Kpi, through="RoleKpi", verbose_name=_("KPIs"))
+    builtin = models.BooleanField(_("built in"), default=False, editable=False)
+
+    class Meta:
+        verbose_name = _("sales role")
+        verbose_name_plural = _("sales roles")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        if (get_language() or "ru").startswith("en") and self.name_en:
+            return self.name_en
+        return self.name_ru
+
+    def ordered_kpis(self) -> list[Kpi]:
+        return [rk.kpi for rk in self.role_kpis.select_related("kpi").order_by("order", "id")]
+
+
+def check_role_kpi_count(count: int) -> str | None:
+    """The warning to show for a role of `count` KPIs; ValidationError when there are too many."""
+    if count > ROLE_KPIS_MAX:
+        raise ValidationError(
+            _("A role can have at most %(max)d KPIs (this one has %(n)d): nobody focuses on more."),
+            params={"max": ROLE_KPIS_MAX, "n": count},
+        )
+    if count > ROLE_KPIS_COMFORTABLE:
+        return str(
+            _("This role has %(n)d KPIs. 2-5 work best: with 6-8 sellers lose focus.")
+            % {"n": count}
+        )
+    return None
+
+
+class RoleKpi(models.Model):
+    role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="role_kpis")
+    kpi = models.ForeignKey(Kpi, verbose_name=_("KPI"), on_delete=models.PROTECT)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    default_plan = models.DecimalField(
+        _("default monthly plan"),
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text=_("Used for a seller with no plan of their own for the month."),
+    )
+
+    class Meta:
+        verbose_name = _("role KPI")
+        verbose_name_plural = _("role KPIs")
+        ordering = ["order", "id"]
+        constraints = [models.UniqueConstraint(fields=["role", "kpi"], name="rolekpi_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.kpi}"
+
+
+class Plan(models.Model):
+    """A seller's plan for one KPI over a month, an ISO week or a day (finest set wins)."""
+
+    class Kind(models.TextChoices):
+        MONTH = "month", _("month")
+        WEEK = "week", _("week")
+        DAY = "day", _("day")
+
+    employee = models.ForeignKey(
+        "org.Employee", verbose_name=_("seller"), on_delete=models.CASCADE, related_name="plans"
+    )
+    kpi = models.ForeignKey(Kpi, verbose_name=_("KPI"), on_delete=models.PROTECT)
+    kind = models.CharField(_("period"), max_length=10, choices=Kind.choices, default=Kind.MONTH)
+    start = models.DateField(
+        _("period start"),
+        help_text=_("First day of the month, the Monday of the week, or the day."),
+    )
+    value = models.DecimalField(
+        _("plan"), max_digits=18, decimal_places=2, validators=[MinValueValidator(Decimal(0))]
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        ordering = ["-start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employee", "kpi", "kind", "start"], name="plan_unique"
+            ),
+            models.CheckConstraint(condition=models.Q(value__gte=0), name="plan_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employee} · {self.kpi.code} · {self.start:%d.%m.%Y}: {self.value}"
+
+    def clean(self) -> None:
+        if self.start is None:
+            return
+        if self.kind == self.Kind.MONTH and self.start.day != 1:
+            raise ValidationError({"start": _("A monthly plan starts on the first of the month.")})
+        if self.kind == self.Kind.WEEK and self.start.weekday() != 0:
+            raise ValidationError({"start": _("A weekly plan starts on a Monday.")})
+
+
+class DepartmentPlan(models.Model):
+    """A department's monthly plan set explicitly; otherwise it is the sum of its sellers'."""
+
+    department = models.ForeignKey(
+        "org.Department",
+        verbose_name=_("department"),
+        on_delete=models.CASCADE,
+        related_name="plans",
+    )
+    kpi = models.ForeignKey(Kpi, verbose_name=_("KPI"), on_delete=models.PROTECT)
+    month = models.DateField(_("month"), help_text=_("First day of the month."))
+    value = models.DecimalField(
+        _("plan"), max_digits=18, decimal_places=2, validators=[MinValueValidator(Decimal(0))]
+    )
+
+    class Meta:
+        verbose_name = _("department plan")
+        verbose_name_plural = _("department plans")
+        constraints = [
+            models.UniqueConstraint(fields=["department", "kpi", "month"], name="deptplan_unique"),
+            models.CheckConstraint(condition=models.Q(value__gte=0), name="deptplan_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department} · {self.kpi.code} · {self.month:%m.%Y}"
+
+
+class DailyFact(models.Model):
+    """One seller's figure for one additive or snapshot KPI on one local day.
+
+    Maintained as reports and events arrive so that screens read days, never raw calls.
+    """
+
+    class Source(models.TextChoices):
+        REPORT = "report", _("daily report")
+        AUTO = "auto", _("imported events")
+        SEED = "seed", _("demo data")
+
+    employee = models.ForeignKey(
+        "org.Employee", on_delete=models.CASCADE, related_name="daily_facts"
+    )
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="daily_facts")
+    day = models.DateField()
+    value = models.DecimalField(max_digits=18, decimal_places=2)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.REPORT)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("daily fact")
+        verbose_name_plural = _("daily facts")
+        constraints = [
+            models.UniqueConstraint(fields=["employee", "kpi", "day"], name="dailyfact_unique"),
+        ]
+        indexes = [models.Index(fields=["day", "employee"], name="dailyfact_day_employee")]
+
+    def __str__(self) -> str:
+        return f"{self.employee_id} · {self.kpi_id} · {self.day:%d.%m.%Y}: {self.value}"

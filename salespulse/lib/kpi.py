@@ -1,0 +1,307 @@
+"""The KPI engine: fact, plan, completion, forecast and pace for any seller or team and period.
+
+Plain Python over day-level components, so every law of DESIGN.md can be property-tested:
+- a `sum` KPI over a period is the sum of its days;
+- a `ratio` (or any formula) KPI is the formula over the period's aggregates: the ratio of
+  sums, never the mean of daily ratios;
+- a `last` KPI is the latest snapshot on or before the period's end;
+- a `distinct` KPI counts the distinct keys seen over the whole period, never adds days.
+
+`as_of` is the last day whose figures count (a day in progress is not yet "passed").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from salespulse.lib.formula import Formula
+from salespulse.lib.periods import Period, days_between
+from salespulse.lib.plans import QUANTUM, PlanSet, day_plans
+
+ZERO = Decimal(0)
+
+
+class Aggregation(StrEnum):
+    SUM = "sum"
+    RATIO = "ratio"
+    LAST = "last"
+    DISTINCT = "distinct"
+
+
+class Direction(StrEnum):
+    HIGHER = "higher"
+    LOWER = "lower"
+
+
+@dataclass(frozen=True)
+class KpiDef:
+    code: str
+    aggregation: Aggregation
+    unit: str = "count"
+    direction: Direction = Direction.HIGHER
+    formula: Formula | None = None
+
+    @property
+    def additive(self) -> bool:
+        return self.aggregation is Aggregation.SUM
+
+
+@dataclass
+class Series:
+    """Everything the engine knows of one seller."""
+
+    # Day values of `sum` and `last` KPIs (a missing day has no figure).
+    values: Mapping[str, Mapping[date, Decimal]] = field(default_factory=dict)
+    # Keys (clients, phone numbers) seen each day, for `distinct` KPIs.
+    keys: Mapping[str, Mapping[date, frozenset[str]]] = field(default_factory=dict)
+    plans: Mapping[str, PlanSet] = field(default_factory=dict)
+    # The seller's own calendar: company calendar, absences, employment dates.
+    is_working: Callable[[date], bool] = field(default=lambda day: day.weekday() < 5)
+
+
+@dataclass
+class Group:
+    """A team: members' figures add up; its plan is theirs unless set for the team."""
+
+    members: Sequence[Series]
+    plans: Mapping[str, PlanSet] = field(default_factory=dict)
+    # The calendar on which a team-level plan is spread.
+    is_working: Callable[[date], bool] | None = None
+
+    def team_is_working(self, day: date) -> bool:
+        if self.is_working is not None:
+            return self.is_working(day)
+        return any(m.is_working(day) for m in self.members)
+
+
+@dataclass(frozen=True)
+class Result:
+    kpi: str
+    period: Period
+    as_of: date
+    fact: Decimal | None  # to date (the whole period once it is over)
+    plan: Decimal | None  # for the whole period
+    plan_to_date: Decimal | None
+    completion: Decimal | None  # 1 = on plan; inverted for lower-is-better
+    forecast: Decimal | None  # at the current run rate, for the whole period
+    required_pace: Decimal | None  # per working day left, to reach the plan
+    working_days: int
+    working_days_passed: int
+    today_plan: Decimal | None
+    today_fact: Decimal | None
+    today_remainder: Decimal | None
+    previous: Decimal | None  # the previous period, over the same stretch of days
+    change: Decimal | None  # against `previous`, as a fraction
+
+
+class UnknownKpi(KeyError):
+    pass
+
+
+class Engine:
+    def __init__(self, catalogue: Mapping[str, KpiDef]) -> None:
+        self.catalogue = catalogue
+
+    def kpi(self, code: str) -> KpiDef:
+        try:
+            return self.catalogue[code]
+        except KeyError:
+            raise UnknownKpi(code) from None
+
+    # -- facts -------------------------------------------------------------------------
+
+    def value(self, code: str, who: Series | Group, start: date, end: date) -> Decimal | None:
+        """The KPI's figure over start..end, both included."""
+        kpi = self.kpi(code)
+        if kpi.formula is not None:
+            inputs = {name: self.value(name, who, start, end) for name in kpi.formula.names}
+            return kpi.formula.evaluate(inputs)
+        members = who.members if isinstance(who, Group) else [who]
+        if end < start:
+            return None if kpi.aggregation is not Aggregation.SUM else ZERO
+        if kpi.aggregation is Aggregation.SUM:
+            total = ZERO
+            for m in members:
+                days = m.values.get(code, {})
+                total += sum((v for d, v in days.items() if start <= d <= end), ZERO)
+            return total
+        if kpi.aggregation is Aggregation.LAST:
+            # A snapshot stands until the next one, so the latest one before the end counts
+            # even when it was taken before the period began.
+            snapshots = [_last_on_or_before(m.values.get(code, {}), end) for m in members]
+            known = [s for s in snapshots if s is not None]
+            return sum(known, ZERO) if known else None
+        if kpi.aggregation is Aggregation.DISTINCT:
+            seen: set[str] = set()
+            for m in members:
+                for d, keys in m.keys.get(code, {}).items():
+                    if start <= d <= end:
+                        seen |= keys
+            return Decimal(len(seen))
+        raise ValueError(f"KPI {code!r}: a ratio needs a formula")
+
+    # -- plans -------------------------------------------------------------------------
+
+    def day_plans(
+        self, code: str, who: Series | Group, start: date, end: date
+    ) -> dict[date, Decimal]:
+        """Each day's share of an additive KPI's plan."""
+        kpi = self.kpi(code)
+        quantum = QUANTUM.get(kpi.unit, Decimal("0.01"))
+        if isinstance(who, Series):
+            return day_plans(who.plans.get(code, PlanSet()), who.is_working, start, end, quantum)
+        team = who.plans.get(code)
+        if team:
+            return day_plans(team, who.team_is_working, start, end, quantum)
+        result: dict[date, Decimal] = {}
+        for m in who.members:
+            for d, v in self.day_plans(code, m, start, end).items():
+                result[d] = result.get(d, ZERO) + v
+        return result
+
+    def plan(self, code: str, who: Series | Group, start: date, end: date) -> Decimal | None:
+        kpi = self.kpi(code)
+        if kpi.additive:
+            days = self.day_plans(code, who, start, end)
+            return sum(days.values(), ZERO) if days or self._has_plans(code, who) else None
+        return self.level(code, who, end)
+
+    def level(self, code: str, who: Series | Group, day: date) -> Decimal | None:
+        """The plan of a non-additive KPI in force on `day`."""
+        kpi = self.kpi(code)
+        if isinstance(who, Series):
+            return who.plans.get(code, PlanSet()).level_on(day)
+        team = who.plans.get(code)
+        if team and (level := team.level_on(day)) is not None:
+            return level
+        if kpi.formula is not None:
+            # A team's average check plan is its deal sum plan over its deal count plan.
+            inputs = {n: self.plan(n, who, *_month_of(day)) for n in kpi.formula.names}
+            if all(v is not None for v in inputs.values()):
+                return kpi.formula.evaluate(inputs)
+        levels = [lv for m in who.members if (lv := self.level(code, m, day)) is not None]
+        if not levels:
+            return None
+        if kpi.aggregation is Aggregation.LAST:
+            return sum(levels, ZERO)  # portfolio sizes add up
+        return sum(levels, ZERO) / len(levels)
+
+    def _has_plans(self, code: str, who: Series | Group) -> bool:
+        if isinstance(who, Series):
+            return bool(who.plans.get(code))
+        return bool(who.plans.get(code)) or any(self._has_plans(code, m) for m in who.members)
+
+    # -- calendars ---------------------------------------------------------------------
+
+    @staticmethod
+    def working_days(who: Series | Group, start: date, end: date) -> int:
+        if end < start:
+            return 0
+        check = who.is_working if isinstance(who, Series) else who.team_is_working
+        return sum(1 for d in days_between(start, end) if check(d))
+
+    # -- the whole picture ---------------------------------------------------------------
+
+    def evaluate(self, code: str, who: Series | Group, period: Period, as_of: date) -> Result:
+        kpi = self.kpi(code)
+        upto = min(as_of, period.end)
+        fact = self.value(code, who, period.start, upto) if upto >= period.start else None
+        if fact is None and kpi.additive:
+            fact = ZERO
+        plan = self.plan(code, who, period.start, period.end)
+        working_days = self.working_days(who, period.start, period.end)
+        passed = self.working_days(who, period.start, upto)
+
+        if kpi.additive:
+            plan_to_date = self.plan(code, who, period.start, upto) if plan is not None else None
+            forecast = self._forecast(code, who, period, upto)
+            left = working_days - passed
+            required_pace = None
+            if plan is not None and left > 0 and fact is not None:
+                required_pace = max(plan - fact, ZERO) / left
+        else:
+            plan_to_date = self.level(code, who, upto) if plan is not None else None
+            forecast = fact if kpi.aggregation is not Aggregation.DISTINCT else None
+            required_pace = None
+
+        today_plan = today_fact = today_remainder = None
+        if as_of in period and kpi.additive:
+            today_fact = self.value(code, who, as_of, as_of)
+            if plan is not None:
+                today_plan = self.day_plans(code, who, as_of, as_of).get(as_of, ZERO)
+                today_remainder = today_plan - (today_fact or ZERO)
+
+        previous_period = period.previous()
+        stretch = min((upto - period.start).days, previous_period.length - 1)
+        previous = None
+        if upto >= period.start:
+            previous = self.value(
+                code, who, previous_period.start, previous_period.start + timedelta(days=stretch)
+            )
+        change = None
+        if previous not in (None, ZERO) and fact is not None:
+            change = (fact - previous) / abs(previous)
+
+        return Result(
+            kpi=code,
+            period=period,
+            as_of=as_of,
+            fact=fact,
+            plan=plan,
+            plan_to_date=plan_to_date,
+            completion=_completion(fact, plan_to_date, kpi.direction),
+            forecast=forecast,
+            required_pace=required_pace,
+            working_days=working_days,
+            working_days_passed=passed,
+            today_plan=today_plan,
+            today_fact=today_fact,
+            today_remainder=today_remainder,
+            previous=previous,
+            change=change,
+        )
+
+    def _forecast(
+        self, code: str, who: Series | Group, period: Period, upto: date
+    ) -> Decimal | None:
+        """Run rate on working days: fact so far / days passed × days in the period."""
+        if isinstance(who, Group):
+            # Each member on their own calendar: a newcomer's short month must not be
+            # extrapolated over the team's full one.
+            parts = [self._forecast(code, m, period, upto) for m in who.members]
+            known = [p for p in parts if p is not None]
+            return sum(known, ZERO) if known else None
+        if upto < period.start:
+            return None
+        passed = self.working_days(who, period.start, upto)
+        total = self.working_days(who, period.start, period.end)
+        fact = self.value(code, who, period.start, upto) or ZERO
+        if passed == 0:
+            # Nothing to extrapolate from yet; figures from days off still count.
+            return fact if total == 0 or fact else None
+        return fact / passed * total
+
+
+def _completion(fact: Decimal | None, plan: Decimal | None, direction: Direction) -> Decimal | None:
+    if fact is None or plan is None:
+        return None
+    if direction is Direction.LOWER:
+        return plan / fact if fact > 0 else None
+    return fact / plan if plan > 0 else None
+
+
+def _last_on_or_before(days: Mapping[date, Decimal], end: date) -> Decimal | None:
+    best: date | None = None
+    for d in days:
+        if d <= end and (best is None or d > best):
+            best = d
+    return days[best] if best is not None else None
+
+
+def _month_of(day: date) -> tuple[date, date]:
+    period = Period.of("month", day)
+    return period.start, period.end
