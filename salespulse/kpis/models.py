@@ -280,7 +280,11 @@ class DailyFact(models.Model):
     )
     kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="daily_facts")
     day = models.DateField()
+    # The figure every screen shows: what the seller reported, else what events say.
     value = models.DecimalField(max_digits=18, decimal_places=2)
+    # What imported events (telephony, CRM) say, kept beside a seller's correction so the
+    # head sees the gap between the two.
+    auto_value = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.REPORT)
     updated_at = models.DateTimeField(auto_now=True)
 

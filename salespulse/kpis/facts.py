@@ -1,0 +1,102 @@
+"""Writing the daily fact table: the one way importers and reports change day figures.
+
+Importers (telephony, CRM) call `set_auto_facts`; the daily report calls `set_reported_facts`.
+A figure a seller reported (a manual KPI, or a corrected auto one) is never overwritten by an
+import: the import only refreshes `auto_value` beside it.
+"""
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+
+from salespulse.kpis.models import DailyFact, Kpi
+
+AutoRow = tuple[int, str, date, Decimal]  # employee id, KPI code, local day, value
+
+
+def _kpi_ids(codes: Iterable[str]) -> dict[str, int]:
+    codes = set(codes)
+    found = dict(Kpi.objects.filter(code__in=codes).values_list("code", "id"))
+    if missing := codes - set(found):
+        raise ValueError(f"Unknown KPI code: {', '.join(sorted(missing))}")
+    return found
+
+
+@transaction.atomic
+def set_auto_facts(rows: Iterable[AutoRow]) -> int:
+    """Upsert what events say for these seller-days; returns how many rows changed."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    kpi_ids = _kpi_ids(code for _, code, _, _ in rows)
+    wanted = {(emp, kpi_ids[code], day): value for emp, code, day, value in rows}
+    employees = {emp for emp, _, _ in wanted}
+    days = [day for _, _, day in wanted]
+    existing = {
+        (f.employee_id, f.kpi_id, f.day): f
+        for f in DailyFact.objects.filter(
+            employee_id__in=employees,
+            kpi_id__in=set(kpi_ids.values()),
+            day__range=(min(days), max(days)),
+        )
+    }
+    to_create, to_update = [], []
+    for key, value in wanted.items():
+        fact = existing.get(key)
+        if fact is None:
+            emp, kpi, day = key
+            to_create.append(
+                DailyFact(employee_id=emp, kpi_id=kpi, day=day, value=value, auto_value=value,
+                          source=DailyFact.Source.AUTO)
+            )  # fmt: skip
+            continue
+        if fact.auto_value == value and (
+            fact.source == DailyFact.Source.REPORT or fact.value == value
+        ):
+            continue
+        fact.auto_value = value
+        if fact.source != DailyFact.Source.REPORT:
+            fact.value = value
+            fact.source = DailyFact.Source.AUTO
+        to_update.append(fact)
+    DailyFact.objects.bulk_create(to_create, batch_size=1000)
+    DailyFact.objects.bulk_update(to_update, ["value", "auto_value", "source"], batch_size=1000)
+    return len(to_create) + len(to_update)
+
+
+@transaction.atomic
+def set_reported_facts(employee_id: int, day: date, values: dict[str, Decimal]) -> None:
+    """What the seller reported for a day wins over what events say (which stays beside it)."""
+    kpi_ids = _kpi_ids(values)
+    existing = {
+        f.kpi_id: f
+        for f in DailyFact.objects.filter(
+            employee_id=employee_id, day=day, kpi_id__in=kpi_ids.values()
+        )
+    }
+    for code, value in values.items():
+        fact = existing.get(kpi_ids[code])
+        if fact is None:
+            DailyFact.objects.create(
+                employee_id=employee_id, kpi_id=kpi_ids[code], day=day, value=value,
+                source=DailyFact.Source.REPORT,
+            )  # fmt: skip
+        elif fact.value != value or fact.source != DailyFact.Source.REPORT:
+            fact.value = value
+            fact.source = DailyFact.Source.REPORT
+            fact.save(update_fields=["value", "source", "updated_at"])
+
+
+@transaction.atomic
+def withdraw_reported_facts(employee_id: int, day: date, codes: Iterable[str]) -> None:
+    """A correction taken back: the day shows what events say again (or nothing)."""
+    facts = DailyFact.objects.filter(
+        employee_id=employee_id, day=day, kpi__code__in=list(codes), source=DailyFact.Source.REPORT
+    )
+    facts.filter(auto_value__isnull=True).delete()
+    for fact in facts.filter(auto_value__isnull=False):
+        fact.value = fact.auto_value
+        fact.source = DailyFact.Source.AUTO
+        fact.save(update_fields=["value", "source", "updated_at"])
