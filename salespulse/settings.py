@@ -71,6 +71,10 @@ INSTALLED_APPS = [
     "salespulse.org",
     "salespulse.kpis",
     "salespulse.crm",
+    "salespulse.telephony",
+    "salespulse.reports",
+    "salespulse.dashboard",
+    "salespulse.api",
     "salespulse.front",
 ]
 

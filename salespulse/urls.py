@@ -11,5 +11,9 @@ urlpatterns = [
     path("sellers/<str:login>/", views.seller_month, name="seller-month"),
     path("departments/<slug:code>/", views.department_month, name="department-month"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("salespulse.api.urls")),
+    path("reports/", include("salespulse.reports.urls")),
+    path("telephony/", include("salespulse.telephony.urls")),
+    path("dashboard/", include("salespulse.dashboard.urls")),
     path("admin/", admin.site.urls),
 ]
