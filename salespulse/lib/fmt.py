@@ -81,7 +81,8 @@ def _group(digits: str, sep: str) -> str:
 
 
 def _render(rounded: Decimal, lang: str) -> str:
-    text = format(abs(rounded), "f")
+    # copy_abs, not abs(): abs() rounds to the context precision and drops digits.
+    text = format(rounded.copy_abs(), "f")
     int_part, _, frac = text.partition(".")
     if lang == "ru":
         body = _group(int_part, NBSP) + ("," + frac if frac else "")
@@ -131,8 +132,11 @@ def percent(value: Decimal | int | None, places: int = 0, lang: str = "ru") -> s
     d = _decimal(value)
     if not d.is_finite():
         return DASH
-    # scaleb shifts the exponent instead of multiplying, so no digit can be lost.
-    text = number(d.scaleb(2), places, lang)
+    # Shift the exponent of the tuple: "* 100" and scaleb() both round to the context
+    # precision, which would drop digits of a long value before it is rounded half up.
+    sign, digits, exponent = d.as_tuple()
+    assert isinstance(exponent, int)  # finite, checked above
+    text = number(Decimal((sign, digits, exponent + 2)), places, lang)
     return text + _percent_sign(lang)
 
 

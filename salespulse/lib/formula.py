@@ -244,9 +244,7 @@ def _tokenize(source: str) -> list[_Token]:
             j = i
             while j < n and (_is_name_char(source[j]) or "A" <= source[j] <= "Z"):
                 j += 1
-            raise FormulaError(
-                f"KPI codes are lowercase, found '{source[i:j]}' at position {pos}"
-            )
+            raise FormulaError(f"KPI codes are lowercase, found '{source[i:j]}' at position {pos}")
         elif ch.isalpha():
             raise FormulaError(
                 f"KPI codes use only latin letters a-z, digits and '_', found '{ch}' "
@@ -286,7 +284,9 @@ class _Parser:
 
     def unexpected(self, tok: _Token) -> FormulaError:
         if tok.kind == "end":
-            return FormulaError("The formula ends too early: a number or KPI code is missing at the end")
+            return FormulaError(
+                "The formula ends too early: a number or KPI code is missing at the end"
+            )
         return FormulaError(f"Unexpected token '{tok.text}' at position {tok.pos}")
 
     def parse(self) -> _Node:
@@ -294,9 +294,7 @@ class _Parser:
         tok = self.peek()
         if tok.kind != "end":
             if tok.text == ")":
-                raise FormulaError(
-                    f"Unexpected token ')' at position {tok.pos}: no matching '('"
-                )
+                raise FormulaError(f"Unexpected token ')' at position {tok.pos}: no matching '('")
             raise self.unexpected(tok)
         return node
 

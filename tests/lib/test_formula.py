@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
@@ -229,7 +230,7 @@ def test_first_unknown_code_in_source_order_is_named() -> None:
         ("a.real", "Only + - * / and parentheses are allowed, found '.' at position 2"),
         ("a[0]", "Only + - * / and parentheses are allowed, found '[' at position 2"),
         ("'a'", "Only + - * / and parentheses are allowed, found ''' at position 1"),
-        ("a if b else c", "Unexpected token 'b' at position 6"),
+        ("a if b else c", "Unexpected token 'if' at position 3"),
         ("lambda: a", "Only + - * / and parentheses are allowed, found ':' at position 7"),
         ("abs(a)", "Function calls are not allowed, found 'abs(' at position 1"),
         ("__import__(a)", "Function calls are not allowed, found '__import__(' at position 1"),
@@ -456,13 +457,10 @@ def test_random_expressions_match_direct_computation(
         f = parse(expr.source)
     except FormulaError as e:
         # The only legitimate refusals for a generated tree.
-        assert str(e).startswith(
-            (
-                "A formula must use at least one KPI",
-                "The formula divides by zero",
-                "The formula is nested deeper",
-                "The formula is ",  # ... characters long
-            )
+        assert re.fullmatch(
+            r"A formula must use at least one KPI|The formula divides by zero"
+            r"|The formula is nested deeper .*|The formula is \d+ characters long.*",
+            str(e),
         )
         return
     env = {"a": a, "b": b, "c": c}
