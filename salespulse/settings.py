@@ -166,6 +166,11 @@ SALESPULSE_COUNTRY = os.getenv("SALESPULSE_COUNTRY", "RU")
 # A call counts as a conversation when it lasts longer than this many seconds.
 SALESPULSE_CONVERSATION_SECONDS = envint("SALESPULSE_CONVERSATION_SECONDS", "15")
 
+# Sanity bound on a day's count figures (calls, leads…) where a KPI sets none of its own.
+SALESPULSE_DAILY_MAX = envint("SALESPULSE_DAILY_MAX", "2000")
+# Local hour (each head's own time zone) at which the morning digest goes out.
+SALESPULSE_DIGEST_HOUR = envint("SALESPULSE_DIGEST_HOUR", "9")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -30,6 +30,11 @@ class Department(models.Model):
         default=time(19, 0),
         help_text=_("In each seller's own time zone."),
     )
+    reminder_minutes = models.PositiveSmallIntegerField(
+        _("reminder, minutes before the deadline"),
+        default=30,
+        help_text=_("Sellers who have not closed a working day get an e-mail; 0 turns it off."),
+    )
 
     class Meta:
         verbose_name = _("department")
