@@ -82,7 +82,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "salespulse.front.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -145,13 +145,14 @@ USE_TZ = True
 TIME_ZONE = os.getenv("TIME_ZONE", "Europe/Moscow")
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
+# Static files are served from the app folders (WHITENOISE_USE_FINDERS), so no
+# collectstatic step is needed; set STATIC_ROOT only to collect them for a front proxy.
+STATIC_ROOT = os.getenv("STATIC_ROOT") or None
 MEDIA_ROOT = DATA_DIR / "uploads"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-# Static files are served from the app folders directly, so no collectstatic step is needed.
 WHITENOISE_USE_FINDERS = True
 
 EMAIL_HOST = os.getenv("EMAIL_HOST", "localhost")

@@ -35,7 +35,7 @@ def _month(request: HttpRequest) -> tuple[Period, date]:
 def home(request: HttpRequest) -> HttpResponse:
     employee = access.employee_of(request.user)
     if employee is not None and employee.is_seller:
-        return redirect("seller-month", login=request.user.username)
+        return redirect("reports:day")
     departments = list(access.visible_departments(request.user))
     if len(departments) == 1:
         return redirect("department-month", code=departments[0].code)

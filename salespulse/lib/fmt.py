@@ -286,7 +286,7 @@ def _up_to(d: Decimal, places: int) -> int:
 def value(value: Decimal | int | None, unit: str, lang: str = "ru") -> str:
     """A KPI value in its unit.
 
-    count: whole, or one decimal when it is not whole (an average of calls);
+    count: whole, or one decimal below 10 when it is not whole (an average of calls);
     money: two places and the rouble sign; duration: h:mm:ss;
     percent: the value is already in percent units (87.3), one decimal;
     number: up to two decimals, trailing zeros dropped.
@@ -305,6 +305,10 @@ def value(value: Decimal | int | None, unit: str, lang: str = "ru") -> str:
     d = _decimal(value)
     if not d.is_finite():
         return DASH
-    # "count" shows 2.04 as "2", not "2,0": one decimal only when it carries information.
-    places = _up_to(d, 1 if unit == "count" else 2)
+    # "count" shows 2.04 as "2", not "2,0": one decimal only when it carries information,
+    # and none from 10 up (a forecast of 2 038,9 calls reads as false precision).
+    if unit == "count":
+        places = 0 if abs(d) >= 10 else _up_to(d, 1)
+    else:
+        places = _up_to(d, 2)
     return number(d, places, lang)

@@ -1,1 +1,11 @@
-urlpatterns: list = []
+from django.urls import path
+
+from salespulse.reports import views
+
+app_name = "reports"
+urlpatterns = [
+    path("day/", views.my_day, name="day"),
+    path("day/<str:day>/", views.my_day, name="day-of"),
+    path("<str:login>/<str:day>/", views.seller_report, name="seller-report"),
+    path("<str:login>/<str:day>/return/", views.return_report, name="return"),
+]

@@ -1,5 +1,7 @@
 """Template filters that format figures the Russian way (or English, by the active language)."""
 
+from decimal import Decimal
+
 from django import template
 from django.utils.translation import get_language
 
@@ -14,7 +16,9 @@ def _lang() -> str:
 
 @register.filter
 def kpi_value(value, unit: str) -> str:
-    return fmt.value(value, unit, _lang())
+    if isinstance(value, str):  # figures kept in report versions as decimal strings
+        value = Decimal(value) if value else None
+    return fmt.value(value, unit or "number", _lang())
 
 
 @register.filter
@@ -25,3 +29,14 @@ def pct(fraction) -> str:
 @register.filter
 def ru_date(day) -> str:
     return fmt.date_ru(day)
+
+
+@register.filter
+def get(mapping, key):
+    """mapping[key] in a template (None when missing)."""
+    if mapping is None:
+        return None
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None

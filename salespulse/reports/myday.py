@@ -1,0 +1,94 @@
+"""What "My day" and "My month" show a seller, assembled in a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from salespulse.kpis.figures import load, span_for
+from salespulse.kpis.models import Kpi
+from salespulse.lib.kpi import Result
+from salespulse.lib.periods import Period
+from salespulse.org.models import Employee
+from salespulse.reports.closing import auto_figures, input_kpis
+from salespulse.reports.models import DayReport
+from salespulse.reports.status import DayStatus, statuses
+
+# A KPI is lagging when the month's figure to date is below this share of its plan to date,
+# or the run rate will not make the month.
+LAGGING_BELOW = Decimal("0.9")
+# How far back "My day" looks for working days left without a report.
+MISSED_LOOKBACK = timedelta(days=31)
+
+
+@dataclass
+class KpiLine:
+    kpi: Kpi
+    month: Result  # the month to date, today included
+    input: str  # "manual", "auto" or "" (derived: computed, not typed)
+    auto_value: Decimal | None = None
+    reported: str = ""  # what the current report version says, for the form
+    correction: dict | None = None
+
+    @property
+    def lagging(self) -> bool:
+        r = self.month
+        if r.completion is not None and r.completion < LAGGING_BELOW:
+            return True
+        return bool(
+            self.kpi.is_additive and r.plan and r.forecast is not None and r.forecast < r.plan
+        )
+
+
+@dataclass
+class DayPage:
+    employee: Employee
+    day: date
+    today: date
+    report: DayReport | None
+    lines: list[KpiLine]
+    status: DayStatus
+    missed: list[date]  # earlier working days with no report
+    returned: list[DayReport]  # reports the head sent back
+
+
+def day_page(employee: Employee, day: date, today: date) -> DayPage:
+    manual, auto = input_kpis(employee)
+    kpis = employee.sales_role.ordered_kpis() if employee.sales_role else []
+    month = Period.of("month", day)
+    figures = load([employee], *span_for(month), kpi_codes=[k.code for k in kpis])
+    report = (
+        DayReport.objects.filter(employee=employee, day=day).prefetch_related("versions").first()
+    )
+    latest = report.versions.all()[0] if report is not None else None
+    seen = auto_figures(employee, day, auto)
+    lines = []
+    for kpi in kpis:
+        kind = "manual" if kpi in manual else "auto" if kpi in auto else ""
+        line = KpiLine(kpi, figures.seller(employee, kpi.code, month, day), kind)
+        if kind == "auto":
+            line.auto_value = seen.get(kpi.code)
+            line.correction = latest.corrections.get(kpi.code) if latest else None
+        if kind == "manual" and latest is not None:
+            line.reported = latest.values.get(kpi.code, "")
+        lines.append(line)
+    days = statuses([employee], min(today - MISSED_LOOKBACK, day), today)[employee.pk]
+    missed = sorted(
+        (d for d, s in days.items() if s == DayStatus.MISSING and d != day), reverse=True
+    )
+    returned = list(
+        DayReport.objects.filter(employee=employee, status=DayReport.Status.RETURNED).order_by(
+            "-day"
+        )
+    )
+    return DayPage(
+        employee=employee,
+        day=day,
+        today=today,
+        report=report,
+        lines=lines,
+        status=days.get(day, DayStatus.OPEN),
+        missed=missed,
+        returned=returned,
+    )

@@ -1,0 +1,153 @@
+"""The seller's day and month, and the head's look at one report. Access via org.access."""
+
+import uuid
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from salespulse.lib import fmt
+from salespulse.org import access
+from salespulse.org.models import Employee
+from salespulse.reports import closing
+from salespulse.reports.models import DayReport
+from salespulse.reports.myday import day_page
+from salespulse.reports.status import local_today
+
+
+def _own_seller(request: HttpRequest) -> Employee:
+    """The logged-in seller; the day pages are a seller's own and nobody else's."""
+    employee = access.employee_of(request.user)
+    if employee is None or not employee.is_seller:
+        raise Http404("Only a seller has a day to close")
+    return access.get_seller_or_404(request.user, request.user.username)
+
+
+def _parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise Http404("No such day") from None
+
+
+@login_required
+def my_day(request: HttpRequest, day: str | None = None) -> HttpResponse:
+    employee = _own_seller(request)
+    today = local_today(employee)
+    the_day = _parse_day(day) if day else today
+    error: closing.ClosingError | None = None
+    if request.method == "POST":
+        data = _submission(request)
+        try:
+            _report, saved = closing.submit(employee, the_day, data, request.user)
+        except closing.ClosingError as e:
+            error = e
+        else:
+            if saved:
+                messages.success(
+                    request, _("Day %(date)s closed. Thank you!") % {"date": fmt.date_ru(the_day)}
+                )
+            target = (
+                reverse("reports:day")
+                if the_day == today
+                else reverse("reports:day-of", args=[the_day])
+            )
+            return redirect(target)
+    else:
+        try:
+            closing.check_day(employee, the_day)
+        except closing.ClosingError as e:
+            error = e
+            if the_day > today:
+                return render(request, "reports/refused.html", {"error": e}, status=400)
+    page = day_page(employee, the_day, today)
+    if error is not None and request.method == "POST":
+        # Show the seller what they typed, not the saved figures, next to the errors.
+        for line in page.lines:
+            code = line.kpi.code
+            if line.input == "manual":
+                line.reported = request.POST.get(f"v_{code}", "")
+            elif request.POST.get(f"c_{code}", "").strip():
+                line.correction = {
+                    "value": request.POST[f"c_{code}"],
+                    "reason": request.POST.get(f"r_{code}", ""),
+                }
+    context = {
+        "page": page,
+        "error": error,
+        "token": uuid.uuid4(),
+        "comment": request.POST.get("comment") if error else None,
+        "is_today": the_day == today,
+    }
+    return render(request, "reports/my_day.html", context, status=error.status if error else 200)
+
+
+def _submission(request: HttpRequest) -> closing.Submission:
+    values = {k[2:]: v for k, v in request.POST.items() if k.startswith("v_")}
+    corrections = {
+        k[2:]: (v, request.POST.get(f"r_{k[2:]}", ""))
+        for k, v in request.POST.items()
+        if k.startswith("c_") and v.strip()
+    }
+    try:
+        base = int(request.POST.get("version", "0"))
+        token = uuid.UUID(request.POST.get("token", ""))
+    except ValueError:
+        base, token = -1, None
+    return closing.Submission(
+        values=values,
+        corrections=corrections,
+        comment=request.POST.get("comment", ""),
+        base_version=base,
+        token=token,
+    )
+
+
+@login_required
+def seller_report(request: HttpRequest, login: str, day: str) -> HttpResponse:
+    """A head's look at one report: every version with who/when, and the return form."""
+    seller = access.get_seller_or_404(request.user, login)
+    the_day = _parse_day(day)
+    report = (
+        DayReport.objects.filter(employee=seller, day=the_day).select_related("returned_by").first()
+    )
+    versions = list(report.versions.select_related("author")) if report else []
+    can_return = (
+        report is not None
+        and report.status == DayReport.Status.SUBMITTED
+        and access.can_manage(request.user, seller.department)
+    )
+    kpis = {k.code: k for k in (seller.sales_role.ordered_kpis() if seller.sales_role else [])}
+    return render(
+        request,
+        "reports/seller_report.html",
+        {
+            "seller": seller,
+            "day": the_day,
+            "report": report,
+            "versions": versions,
+            "can_return": can_return,
+            "kpis": kpis,
+        },
+    )
+
+
+@login_required
+@require_POST
+def return_report(request: HttpRequest, login: str, day: str) -> HttpResponse:
+    seller = access.get_seller_or_404(request.user, login)
+    if not access.can_manage(request.user, seller.department):
+        raise Http404("No such report")
+    report = get_object_or_404(DayReport, employee=seller, day=_parse_day(day))
+    try:
+        closing.return_report(report, request.user, request.POST.get("comment", ""))
+    except closing.ClosingError as e:
+        messages.error(request, e.message)
+    else:
+        messages.success(request, _("The report is returned to %(name)s.") % {"name": seller})
+    return redirect("reports:seller-report", login=login, day=day)
