@@ -111,7 +111,7 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.getenv("DATABASE_URL", f"sqlite:///{DATA_DIR / 'salespulse.sqlite3'}"),
+        os.getenv("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'salespulse.sqlite3'}",
         conn_max_age=envint("DB_CONN_MAX_AGE", "0"),
     )
 }
@@ -171,6 +171,8 @@ SALESPULSE_CONVERSATION_SECONDS = envint("SALESPULSE_CONVERSATION_SECONDS", "15"
 SALESPULSE_DAILY_MAX = envint("SALESPULSE_DAILY_MAX", "2000")
 # Local hour (each head's own time zone) at which the morning digest goes out.
 SALESPULSE_DIGEST_HOUR = envint("SALESPULSE_DIGEST_HOUR", "9")
+# Where links in e-mails point.
+SALESPULSE_BASE_URL = os.getenv("SALESPULSE_BASE_URL", "http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

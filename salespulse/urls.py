@@ -15,5 +15,6 @@ urlpatterns = [
     path("reports/", include("salespulse.reports.urls")),
     path("telephony/", include("salespulse.telephony.urls")),
     path("dashboard/", include("salespulse.dashboard.urls")),
+    path("crm/", include("salespulse.crm.urls")),
     path("admin/", admin.site.urls),
 ]

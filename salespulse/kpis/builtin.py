@@ -9,8 +9,8 @@ KPIS: list[dict[str, Any]] = [
     # Cold caller
     dict(code="calls", name_ru="Звонки", name_en="Calls", unit="count", source="auto",
          aggregation="sum", daily_max=2000),
-    dict(code="conversations", name_ru="Разговоры дольше 15 с", name_en="Conversations over 15 s",
-         unit="count", source="auto", aggregation="sum", daily_max=2000),
+    dict(code="conversations", name_ru="Разговоры дольше 15\u00a0с",
+         name_en="Conversations over 15 s", unit="count", source="auto", aggregation="sum", daily_max=2000),
     dict(code="talk_time", name_ru="Время в разговоре", name_en="Talk time", unit="duration",
          source="auto", aggregation="sum", daily_max=86400),
     dict(code="avg_talk_time", name_ru="Среднее время разговора",
@@ -20,7 +20,7 @@ KPIS: list[dict[str, Any]] = [
          aggregation="sum", daily_max=500),
     # Account manager
     dict(code="clients_in_work", name_ru="Клиенты в работе", name_en="Clients in work",
-         unit="count", source="manual", aggregation="last", daily_max=10000),
+         unit="count", source="auto", aggregation="last", daily_max=10000),
     dict(code="buyers", name_ru="Покупатели", name_en="Buyers", unit="count", source="auto",
          aggregation="distinct"),
     dict(code="repeat_buyers", name_ru="Повторные покупатели", name_en="Repeat buyers",
@@ -29,7 +29,7 @@ KPIS: list[dict[str, Any]] = [
          source="auto", aggregation="sum"),
     dict(code="repeat_buyers_pct", name_ru="Доля повторных покупателей",
          name_en="Repeat buyers share", unit="percent", source="derived", aggregation="ratio",
-         formula="repeat_buyers / buyers * 100"),
+         formula="repeat_buyers / clients_in_work * 100"),
     dict(code="repeat_sum", name_ru="Сумма повторных продаж", name_en="Repeat sales",
          unit="money", source="auto", aggregation="sum"),
     dict(code="retention_pct", name_ru="Продолжили сотрудничество", name_en="Retention",

@@ -12,10 +12,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from salespulse.lib import fmt
+from salespulse.lib.periods import Period, next_month
 from salespulse.org import access
 from salespulse.org.models import Employee
 from salespulse.reports import closing
 from salespulse.reports.models import DayReport
+from salespulse.reports.month import month_page
 from salespulse.reports.myday import day_page
 from salespulse.reports.status import local_today
 
@@ -151,3 +153,43 @@ def return_report(request: HttpRequest, login: str, day: str) -> HttpResponse:
     else:
         messages.success(request, _("The report is returned to %(name)s.") % {"name": seller})
     return redirect("reports:seller-report", login=login, day=day)
+
+
+def _month_of(request: HttpRequest, today: date) -> Period:
+    text = request.GET.get("month", "")
+    try:
+        day = date.fromisoformat(text + "-01") if text else today
+    except ValueError:
+        raise Http404("No such month") from None
+    if not 2000 <= day.year <= 2100:
+        raise Http404("No such month")
+    return Period.of("month", day)
+
+
+@login_required
+def my_month(request: HttpRequest) -> HttpResponse:
+    employee = _own_seller(request)
+    return _month(request, employee)
+
+
+@login_required
+def seller_month(request: HttpRequest, login: str) -> HttpResponse:
+    """The same month as the seller sees it, for their head (404 to anyone else)."""
+    return _month(request, access.get_seller_or_404(request.user, login))
+
+
+def _month(request: HttpRequest, employee: Employee) -> HttpResponse:
+    today = local_today(employee)
+    period = _month_of(request, today)
+    page = month_page(employee, period, today, request.GET.get("kpi"))
+    previous, following = period.previous(), Period.of("month", next_month(period.start))
+    return render(
+        request,
+        "reports/month.html",
+        {
+            "page": page,
+            "previous": previous,
+            "next": following if following.start <= today else None,
+            "own": request.user == employee.user,
+        },
+    )

@@ -1,0 +1,585 @@
+"""CRM imports: deal and client records into rows, idempotently, then the day facts.
+
+One path for files (CLI, web upload) and the API: records are checked row by row (a bad
+row is reported with its line and reason, the good ones are kept), written in one
+transaction (a failure leaves nothing half-written), and re-importing the same records
+changes nothing. A deal whose stage, amount or date moved is updated, and the facts of
+every day it left or reached are recomputed.
+"""
+
+from __future__ import annotations
+
+import time as clock
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, tzinfo
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from salespulse.crm import facts, portfolio
+from salespulse.crm.clients import (
+    chunks,
+    ensure_clients,
+    infer_managers,
+    link_deals,
+    recompute_repeats,
+)
+from salespulse.crm.models import COMPANY_CURRENCY, Client, ColumnMapping, Deal, ImportRun, Stage
+from salespulse.crm.sql import insert_rows
+from salespulse.kpis.models import DailyFact
+from salespulse.lib.crm import formats
+from salespulse.lib.crm.formats import ClientRecord, DealRecord, Moment, RowError
+from salespulse.lib.crm.names import PersonIndex, client_key
+from salespulse.lib.crm.stages import StageKind, guess_kind, stage_key, status_of
+from salespulse.lib.tabular import TabularError, gettext_noop, open_table
+from salespulse.org.models import Employee
+
+MAX_LISTED_ERRORS = 1000
+SELLER_FACTS = ["deals_count", "deals_sum"]
+FORMATS = ("bitrix24", "amocrm", "csv")
+Progress = Callable[[int, float | None], None]
+
+
+@dataclass
+class ImportResult:
+    kind: str = "deals"
+    source: str = ""
+    format: str = ""
+    file_name: str = ""
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    clients_created: int = 0
+    error_count: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
+    new_stages: list[str] = field(default_factory=list)
+    other_currency: int = 0
+    facts_changed: int = 0
+    seconds: float = 0.0
+    run_id: int | None = None
+
+    def error(self, item: RowError) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_LISTED_ERRORS:
+            self.errors.append(item)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, messages in the active language."""
+
+        def lines(items: list[RowError]) -> list[dict[str, Any]]:
+            return [{"line": e.line, "message": e.text(gettext)} for e in items]
+
+        return {
+            "kind": self.kind,
+            "source": self.source,
+            "format": self.format,
+            "file": self.file_name,
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "clients_created": self.clients_created,
+            "error_count": self.error_count,
+            "errors": lines(self.errors),
+            "warnings": lines(self.warnings),
+            "new_stages": self.new_stages,
+            "other_currency": self.other_currency,
+            "facts_changed": self.facts_changed,
+            "seconds": round(self.seconds, 2),
+            "run": self.run_id,
+        }
+
+
+class ImportFailed(Exception):
+    """The whole file is refused (nothing written); message is a msgid with params."""
+
+    def __init__(self, message: str, **params: Any) -> None:
+        self.message = message
+        self.params = params
+        super().__init__(message % params if params else message)
+
+    def text(self) -> str:
+        message = gettext(self.message)
+        return message % self.params if self.params else message
+
+
+def company_tz() -> tzinfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def _people() -> tuple[PersonIndex, dict[int, ZoneInfo]]:
+    rows = list(
+        Employee.objects.values_list(
+            "pk", "crm_id", "user__username", "user__first_name", "user__last_name", "timezone"
+        )
+    )
+    index = PersonIndex(
+        (pk, crm, login, f"{first} {last}") for pk, crm, login, first, last, _ in rows
+    )
+    return index, {pk: ZoneInfo(tz) for pk, *_, tz in rows}
+
+
+def _aware(moment: Moment, tz: tzinfo) -> datetime:
+    if isinstance(moment, datetime):
+        return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+    return datetime.combine(moment, time.min, tzinfo=tz)
+
+
+def _local_day(moment: Moment, tz: tzinfo) -> date:
+    # A bare date is already the seller's local day: converting it would move it.
+    if isinstance(moment, datetime):
+        return moment.astimezone(tz).date()
+    return moment
+
+
+class _Touched:
+    """Seller-days and clients an import changed: what the facts must follow."""
+
+    def __init__(self) -> None:
+        self.seller_days: dict[int, tuple[date, date]] = {}
+        self.clients: set[int] = set()
+        self.managers: set[int] = set()
+        self.portfolios: set[int] = set()  # managers whose client list changed
+
+    def day(self, employee_id: int, day: date | None) -> None:
+        if day is None:
+            return
+        low, high = self.seller_days.get(employee_id, (day, day))
+        self.seller_days[employee_id] = (min(low, day), max(high, day))
+
+
+# --- deals -------------------------------------------------------------------------------
+
+_DEAL_FIELDS = [
+    "employee_id", "client_id", "client_key", "title", "stage", "status", "created_at",
+    "closed_at", "day", "amount", "currency", "crm_repeat",
+]  # fmt: skip
+
+
+def _stage_kinds(source: str, names: Iterable[str], result: ImportResult) -> dict[str, StageKind]:
+    kinds = {
+        key: StageKind(kind)
+        for key, kind in Stage.objects.filter(source=source).values_list("key", "kind")
+    }
+    new = []
+    for name in sorted(set(names)):
+        key = stage_key(name)
+        if key in kinds:
+            continue
+        kind, known = guess_kind(name)
+        kinds[key] = kind
+        new.append(Stage(source=source, name=name[:200], key=key, kind=kind, confirmed=known))
+        if not known:
+            result.new_stages.append(name)
+    Stage.objects.bulk_create(new, ignore_conflicts=True)
+    return kinds
+
+
+def save_deals(
+    records: Iterable[DealRecord], source: str, result: ImportResult, tz: tzinfo | None = None
+) -> ImportResult:
+    """Upsert deal records under `source` and bring the day facts along."""
+    started = clock.monotonic()
+    tz = tz or company_tz()
+    records = list(records)
+    with transaction.atomic():
+        people, zones = _people()
+        kinds = _stage_kinds(source, (r.stage for r in records), result)
+        wanted: dict[str, dict[str, Any]] = {}
+        names: dict[str, str] = {}
+        for r in records:
+            employee_id = people.by_crm_id(r.seller_id) if r.seller_id else people.find(r.seller)
+            if employee_id is None:
+                result.error(
+                    RowError(
+                        r.line,
+                        gettext_noop(
+                            "Unknown responsible person '%(name)s': set their full name or CRM "
+                            "id on the employee, then import again."
+                        ),
+                        {"name": (r.seller or r.seller_id)[:80]},
+                    )
+                )
+                continue
+            status = status_of(kinds[stage_key(r.stage)])
+            closed_at = day = None
+            # Kept for open deals too: an admin who later maps their stage as won gets
+            # them counted without a new import.
+            if r.closed_at is not None:
+                closed_at = _aware(r.closed_at, zones[employee_id])
+                day = _local_day(r.closed_at, zones[employee_id])
+            if status == Deal.Status.WON and closed_at is None:
+                result.error(
+                    RowError(
+                        r.line,
+                        gettext_noop("Won deal %(id)s has no close date."),
+                        {"id": r.external_id},
+                    )
+                )
+                continue
+            key = client_key(r.client) or (f"#{r.client_id}" if r.client_id else "")
+            if key:
+                names.setdefault(key, r.client or r.client_id)
+            if status == Deal.Status.WON and r.currency != COMPANY_CURRENCY:
+                result.other_currency += 1
+            wanted[r.external_id] = {
+                "employee_id": employee_id,
+                "client_id": key,  # replaced by the id below
+                "client_key": (r.client or r.client_id)[:300],
+                "title": r.title[:300],
+                "stage": r.stage[:200],
+                "status": status.value,
+                "created_at": _aware(r.created_at, tz) if r.created_at else None,
+                "closed_at": closed_at,
+                "day": day,
+                "amount": r.amount,
+                "currency": r.currency,
+                "crm_repeat": r.repeat,
+            }
+        client_ids, result.clients_created = ensure_clients(names)
+        for values in wanted.values():
+            values["client_id"] = client_ids.get(values["client_id"])
+        touched = _Touched()
+        _upsert(source, wanted, result, touched)
+        _follow(touched, result)
+    result.seconds += clock.monotonic() - started
+    return result
+
+
+def _upsert(
+    source: str, wanted: dict[str, dict[str, Any]], result: ImportResult, touched: _Touched
+) -> None:
+    for part in chunks(list(wanted), 2000):
+        # Plain tuples, not model instances: a re-import compares 100,000 of them.
+        existing = {
+            row[0]: row
+            for row in Deal.objects.filter(source=source, external_id__in=part).values_list(
+                "external_id", "pk", *_DEAL_FIELDS
+            )
+        }
+        to_create, to_update = [], []
+        for external_id in part:
+            values = wanted[external_id]
+            row = existing.get(external_id)
+            if row is None:
+                touched.day(values["employee_id"], values["day"])
+                if values["client_id"]:
+                    touched.clients.add(values["client_id"])
+            else:
+                old = dict(zip(_DEAL_FIELDS, row[2:], strict=True))
+                if all(old[f] == values[f] for f in _DEAL_FIELDS):
+                    result.unchanged += 1
+                    continue
+                touched.day(old["employee_id"], old["day"])
+                touched.day(values["employee_id"], values["day"])
+                touched.clients.update(c for c in (old["client_id"], values["client_id"]) if c)
+                to_update.append(row[1])
+            to_create.append((source, external_id, *(values[f] for f in _DEAL_FIELDS), False))
+        # A changed deal is written anew: nothing refers to a deal row, and Django's
+        # bulk_update (one CASE per field and row) is minutes for a large re-export.
+        # Its repeat flag is recomputed below with its client's other deals.
+        for pks in chunks(to_update):
+            Deal.objects.filter(pk__in=pks).delete()
+        insert_rows(Deal, ["source", "external_id", *_DEAL_FIELDS, "is_repeat"], to_create)
+        result.created += len(to_create) - len(to_update)
+        result.updated += len(to_update)
+
+
+def _follow(touched: _Touched, result: ImportResult) -> None:
+    """Repeat flags, portfolios and day facts after deals or clients changed."""
+    today = timezone.localdate()
+    recompute_repeats(touched.clients)
+    touched.portfolios |= infer_managers(touched.clients)
+    for part in chunks(sorted(touched.clients)):
+        touched.managers.update(
+            Client.objects.filter(pk__in=part, manager__isnull=False).values_list(
+                "manager_id", flat=True
+            )
+        )
+    touched.managers |= touched.portfolios
+    employees = Employee.objects.in_bulk(set(touched.seller_days) | touched.managers)
+    changed = 0
+    for employee_id, (low, high) in touched.seller_days.items():
+        changed += facts.refresh_deal_facts(employees[employee_id], low, high, SELLER_FACTS)
+    for manager_id in sorted(touched.managers):
+        low, high = portfolio_span(manager_id)
+        if low is not None:
+            changed += portfolio.refresh_repeat_facts(manager_id, low, high)
+    for manager_id in sorted(touched.portfolios):
+        changed += portfolio.refresh_portfolio_facts(manager_id, today)
+    result.facts_changed += changed
+
+
+def portfolio_span(manager_id: int) -> tuple[date | None, date | None]:
+    """Every day the manager's repeat figures may sit on: their clients' deals and old facts."""
+    deals = portfolio.in_portfolio([manager_id]).aggregate(low=Min("day"), high=Max("day"))
+    old = DailyFact.objects.filter(
+        employee_id=manager_id, kpi__code__in=portfolio.PORTFOLIO_FACTS
+    ).aggregate(low=Min("day"), high=Max("day"))
+    lows = [d for d in (deals["low"], old["low"]) if d]
+    highs = [d for d in (deals["high"], old["high"]) if d]
+    return (min(lows), max(highs)) if lows else (None, None)
+
+
+def apply_stage_kinds(source: str) -> int:
+    """After an admin remapped stages: the source's deals take their stage's status again.
+
+    Returns how many deals changed status.
+    """
+    kinds = dict(Stage.objects.filter(source=source).values_list("key", "kind"))
+    touched = _Touched()
+    changed = []
+    with transaction.atomic():
+        for deal in Deal.objects.filter(source=source).only(
+            "pk", "stage", "status", "employee_id", "day", "client_id"
+        ):
+            kind = StageKind(kinds.get(stage_key(deal.stage), StageKind.IN_PROGRESS))
+            status = status_of(kind).value
+            if status != deal.status:
+                deal.status = status
+                changed.append(deal)
+                touched.day(deal.employee_id, deal.day)
+                if deal.client_id:
+                    touched.clients.add(deal.client_id)
+        for status in Deal.Status.values:
+            pks = [d.pk for d in changed if d.status == status]
+            for part in chunks(pks):
+                Deal.objects.filter(pk__in=part).update(status=status)
+        _follow(touched, ImportResult())
+    return len(changed)
+
+
+# --- clients -----------------------------------------------------------------------------
+
+
+def save_clients(
+    records: Iterable[ClientRecord], source: str, result: ImportResult
+) -> ImportResult:
+    """Upsert clients with their account manager and handover day."""
+    started = clock.monotonic()
+    today = timezone.localdate()
+    result.kind = "clients"
+    with transaction.atomic():
+        people, _zones = _people()
+        latest: dict[str, ClientRecord] = {}
+        managers: dict[str, int] = {}
+        for r in records:
+            manager = people.by_crm_id(r.manager_id) if r.manager_id else people.find(r.manager)
+            if manager is None:
+                result.error(
+                    RowError(
+                        r.line,
+                        gettext_noop(
+                            "Unknown account manager '%(name)s': set their full name or CRM "
+                            "id on the employee, then import again."
+                        ),
+                        {"name": (r.manager or r.manager_id)[:80]},
+                    )
+                )
+                continue
+            key = client_key(r.name)
+            if key in latest:
+                result.warnings.append(
+                    RowError(
+                        r.line,
+                        gettext_noop(
+                            "Client '%(name)s' appears again (line %(earlier)d): "
+                            "the later row is used."
+                        ),
+                        {"name": r.name[:60], "earlier": latest[key].line},
+                    )
+                )
+            latest[key] = r
+            managers[key] = manager
+        touched = _Touched()
+        known: dict[str, int] = {}
+        for part in chunks(list(latest)):
+            known.update(Client.objects.filter(key__in=part).values_list("key", "pk"))
+        new_keys = [k for k in latest if k not in known]
+        # New clients are written whole in one go; only existing ones are compared.
+        insert_rows(
+            Client,
+            ["key", "name", "external_id", "manager", "handed_over_on", "assigned_by"],
+            (
+                (k, latest[k].name[:300], latest[k].external_id, managers[k],
+                 latest[k].handed_over_on or today, Client.Assigned.IMPORT)
+                for k in new_keys
+            ),
+        )  # fmt: skip
+        result.clients_created = len(new_keys)
+        for part in chunks(new_keys):
+            for pk, manager_id in Client.objects.filter(key__in=part).values_list(
+                "pk", "manager_id"
+            ):
+                touched.clients.add(pk)
+                touched.portfolios.add(manager_id)
+        ids = known
+        latest = {k: r for k, r in latest.items() if k in known}
+        clients = Client.objects.in_bulk(list(ids.values()))
+        clients_before = {pk: (c.name, c.external_id) for pk, c in clients.items()}
+        to_update = []
+        for key, r in latest.items():
+            client = clients[ids[key]]
+            manager = managers[key]
+            handed = r.handed_over_on or (
+                client.handed_over_on if client.manager_id == manager else today
+            )
+            new = (r.name[:300], r.external_id or client.external_id, manager, handed)
+            old = (client.name, client.external_id, client.manager_id, client.handed_over_on)
+            if new == old and client.assigned_by == Client.Assigned.IMPORT:
+                result.unchanged += 1
+                continue
+            if (client.manager_id, client.handed_over_on) != (manager, handed):
+                touched.clients.add(client.pk)
+                touched.portfolios.update(m for m in (client.manager_id, manager) if m)
+            client.name, client.external_id, client.manager_id, client.handed_over_on = new
+            client.assigned_by = Client.Assigned.IMPORT
+            to_update.append(client)
+        _update_clients(to_update, clients_before)
+        result.updated = len(to_update)
+        result.created = result.clients_created
+        for part in chunks(sorted(touched.clients)):
+            link_deals(Deal.objects.filter(client_id__in=part))
+        _follow(touched, result)
+    result.seconds += clock.monotonic() - started
+    return result
+
+
+def _update_clients(clients: list[Client], before: dict[int, tuple[str, str]]) -> None:
+    """Save changed clients: grouped updates for the portfolio fields (a few managers and
+    days across thousands of clients), one row at a time only for renamed ones."""
+    groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for client in clients:
+        groups[(client.manager_id, client.handed_over_on, client.assigned_by)].append(client.pk)
+        if (client.name, client.external_id) != before[client.pk]:
+            Client.objects.filter(pk=client.pk).update(
+                name=client.name, external_id=client.external_id
+            )
+    for (manager_id, handed, assigned_by), pks in groups.items():
+        for part in chunks(pks):
+            Client.objects.filter(pk__in=part).update(
+                manager_id=manager_id, handed_over_on=handed, assigned_by=assigned_by
+            )
+
+
+# --- files -------------------------------------------------------------------------------
+
+
+def import_file(
+    stream: str | IO[bytes],
+    *,
+    kind: str = "deals",
+    fmt: str | None = None,
+    mapping: str | None = None,
+    file_name: str = "",
+    user: Any = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Read a CRM export and save it. Raises `ImportFailed` when the file is refused whole."""
+    result = ImportResult(kind=kind, file_name=file_name)
+    started = clock.monotonic()
+    try:
+        table = open_table(stream)
+    except TabularError as e:
+        raise ImportFailed(e.message, **e.params) from None
+    with table:
+        rows = _counting(table, progress)
+        header = next(rows, None)
+        if header is None:
+            raise ImportFailed(gettext_noop("The file has no header row."))
+        layout, source = _layout(kind, fmt, mapping, header[1])
+        result.format, result.source = layout.name, source
+        try:
+            if kind == "clients":
+                items = list(formats.read_clients(_chain(header, rows), layout))
+                result.rows = len(items)
+                good = [i for i in items if isinstance(i, ClientRecord)]
+                for item in items:
+                    if isinstance(item, RowError):
+                        result.error(item)
+                result.seconds = clock.monotonic() - started
+                return _record(save_clients(good, source, result), user)
+            merged = formats.merge_deals(formats.read_deals(rows, layout, company_tz(), header[1]))
+        except TabularError as e:
+            raise ImportFailed(e.message, line=e.line or 0, **e.params) from None
+    result.rows = merged.rows
+    for item in merged.errors:
+        result.error(item)
+    result.warnings.extend(merged.warnings)
+    result.seconds = clock.monotonic() - started
+    return _record(save_deals(merged.deals.values(), source, result), user)
+
+
+def _chain(first: tuple[int, list[str]], rest: Iterable[tuple[int, list[str]]]):
+    yield first
+    yield from rest
+
+
+def _counting(table: Any, progress: Progress | None):
+    count = 0
+    for row in table.rows():
+        count += 1
+        if progress is not None and count % 1000 == 0:
+            progress(count, table.progress())
+        yield row
+    if progress is not None:
+        progress(count, 1.0)
+
+
+def _layout(
+    kind: str, fmt: str | None, mapping: str | None, header: list[str]
+) -> tuple[formats.Layout, str]:
+    if mapping:
+        try:
+            saved = ColumnMapping.objects.get(name=mapping)
+        except ColumnMapping.DoesNotExist:
+            raise ImportFailed(
+                gettext_noop("No column mapping named '%(name)s'."), name=mapping
+            ) from None
+        if saved.kind != kind:
+            raise ImportFailed(
+                gettext_noop("Mapping '%(name)s' is for %(kind)s."), name=mapping, kind=saved.kind
+            )
+        try:
+            return formats.mapped_layout(saved.name, saved.columns, kind), saved.source_name
+        except TabularError as e:
+            raise ImportFailed(e.message, **e.params) from None
+    if kind == "clients":
+        return formats.CLIENTS, fmt if fmt in ("bitrix24", "amocrm") else "clients"
+    if fmt in formats.LAYOUTS:
+        return formats.LAYOUTS[fmt], fmt
+    detected = formats.detect_layout(header)
+    if detected is None:
+        raise ImportFailed(
+            gettext_noop(
+                "Cannot tell whose export this is: choose Bitrix24 or amoCRM, or a saved "
+                "column mapping. The file has: %(found)s."
+            ),
+            found=", ".join(h for h in header if h.strip())[:300] or "—",
+        )
+    if fmt not in (None, "", "csv") and detected.name != fmt:
+        raise ImportFailed(gettext_noop("This is not a %(format)s export."), format=fmt)
+    return detected, detected.name
+
+
+def _record(result: ImportResult, user: Any) -> ImportResult:
+    run = ImportRun.objects.create(
+        kind=result.kind,
+        source=result.source,
+        file_name=result.file_name[:300],
+        user=user if getattr(user, "is_authenticated", False) else None,
+        result={},
+    )
+    result.run_id = run.pk
+    run.result = result.to_dict()
+    run.save(update_fields=["result"])
+    return result

@@ -1,0 +1,85 @@
+"""`salespulse worker [--loop] [--interval SECONDS]`: send due reminders and digests.
+
+Without --loop: one pass, then exit (for cron or a test). With --loop: a pass every
+interval until SIGTERM or SIGINT, which let the current e-mail finish and then exit 0.
+Several workers may run at once: each e-mail is claimed in the database before it is sent.
+"""
+
+import argparse
+import logging
+import signal
+import threading
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from salespulse.reports.notify.worker import run_pass
+
+logger = logging.getLogger("salespulse.notify")
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text}")
+    return value
+
+
+class Command(BaseCommand):
+    help = "Send due reminders and morning digests (once, or with --loop until stopped)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--loop", action="store_true", help="keep running, a pass every --interval seconds"
+        )
+        parser.add_argument(
+            "--interval",
+            type=positive_seconds,
+            default=60.0,
+            metavar="SECONDS",
+            help="pause between passes with --loop (default 60)",
+        )
+
+    def handle(self, *args, loop: bool, interval: float, **options) -> None:
+        # An Event rather than a flag: the signal also cuts the pause between passes short.
+        stop = threading.Event()
+
+        def on_signal(signum, frame):
+            self.stdout.write(f"{signal.strsignal(signum)}: finishing the current send")
+            stop.set()
+
+        previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            if loop:
+                self.stdout.write(f"worker running, a pass every {interval:g} s")
+            while not stop.is_set():
+                if loop:
+                    # A connection that died or aged out between passes is replaced, as
+                    # Django does between requests.
+                    close_old_connections()
+                try:
+                    self.one_pass(stop)
+                except Exception:
+                    if not loop:
+                        raise
+                    # A database restart must not end a long-running worker; it tries again
+                    # next interval (and systemd restarts it should it die anyway).
+                    logger.exception("Worker pass failed")
+                if not loop:
+                    break
+                stop.wait(interval)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        if loop:
+            self.stdout.write("worker stopped")
+
+    def one_pass(self, stop: threading.Event) -> None:
+        outcome = run_pass(should_stop=stop.is_set)
+        for job in outcome.sent:
+            self.stdout.write(f"sent {job.kind} to {job.to} ({job.day:%Y-%m-%d})")
+        for job, error in outcome.failed:
+            self.stderr.write(f"failed {job.kind} to {job.to} ({job.day:%Y-%m-%d}): {error}")

@@ -1,0 +1,76 @@
+"""`POST /api/v1/calls`: a PBX or a dialler pushes calls as they end.
+
+Who may push: a token whose user is staff or an admin (calls change every seller's
+figures, so a seller's own token must not). Body: one call object, a list of them, or
+``{"source": NAME, "calls": [...]}``; field names as in a column mapping (README,
+"Telephony"). The answer has the CLI's --json shape.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from salespulse.api.auth import error, token_required
+from salespulse.telephony.importer import import_rows
+from salespulse.telephony.models import CallImport, CallSource
+
+MAX_BATCH = 10_000
+DEFAULT_SOURCE = "api"
+
+
+def may_push_calls(user: Any) -> bool:
+    return bool(user.is_authenticated and user.is_active and (user.is_staff or user.is_superuser))
+
+
+def _rows(calls: list[Any]) -> list[tuple[int, list[str]]]:
+    """Call objects as the rows of a mapped CSV: a header of every key, then the values."""
+    keys: list[str] = []
+    for call in calls:
+        if isinstance(call, dict):
+            keys.extend(k for k in call if k not in keys)
+    rows: list[tuple[int, list[str]]] = [(0, keys)]
+    for number, call in enumerate(calls, 1):
+        if not isinstance(call, dict):
+            rows.append((number, ["\x00"]))  # refused below as a row with no start
+            continue
+        rows.append((number, ["" if call.get(k) is None else str(call.get(k)) for k in keys]))
+    return rows
+
+
+@token_required
+@require_POST
+def calls(request: HttpRequest) -> JsonResponse:
+    if not may_push_calls(request.user):
+        return error(403, "Only a staff user's or an admin's token may push calls")
+    try:
+        body = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return error(400, "The body is not JSON")
+    source_name = request.GET.get("source", DEFAULT_SOURCE)
+    if isinstance(body, dict) and "calls" in body:
+        source_name = str(body.get("source") or source_name)
+        body = body["calls"]
+    items = [body] if isinstance(body, dict) else body
+    if not isinstance(items, list) or not items:
+        return error(400, 'Send a call object, a list of them, or {"calls": [...]}')
+    if len(items) > MAX_BATCH:
+        return error(413, f"At most {MAX_BATCH} calls per request")
+    source, _created = CallSource.objects.get_or_create(
+        name=source_name[:100], defaults={"format": CallSource.Format.CSV}
+    )
+    if source.format != CallSource.Format.CSV:
+        return error(400, f"The source {source.name} reads {source.format} files, not JSON")
+    with translation.override(request.headers.get("Accept-Language", "ru")[:2] or "ru"):
+        result = import_rows(source, _rows(items))
+        if result.error:
+            result.reject(0, result.error)
+        CallImport.objects.create(
+            source=source, user=request.user, file_name=_("API batch"), result=result.as_record()
+        )
+    return JsonResponse(result.as_json(), status=400 if result.failed else 200)

@@ -1,0 +1,537 @@
+"""Importing call records: a file, a web upload or an API batch -> legs -> day facts.
+
+One transaction per batch of legs: the legs, and the day figures of every seller-day they
+touch, are written together, so a failure part-way leaves no half-counted day (the
+batches before it are complete and consistent; importing the file again finishes the
+job, since a leg already stored is recognised by its external id and skipped).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from salespulse.kpis.facts import set_auto_facts
+from salespulse.kpis.models import Kpi
+from salespulse.lib import cdr
+from salespulse.lib.tabular import Row, TabularError, gettext_noop, open_table
+from salespulse.org.models import Employee
+from salespulse.telephony.models import (
+    AgentAlias,
+    CallImport,
+    CallLeg,
+    CallSource,
+    ConversationThreshold,
+)
+
+BATCH_SIZE = 20_000
+# Rejected rows kept for the report; the count is always exact.
+MAX_REJECTED_LISTED = 1000
+# A file whose first rows are all refused is the wrong format: say so and stop reading.
+WRONG_FORMAT_AFTER = 100
+CALL_WINDOW = 50_000
+KPI_CODES = ("calls", "answered_calls", "conversations", "talk_time")
+
+_COLUMNS = [
+    "source_id", "external_id", "call_key", "start", "answer", "end", "duration", "billsec",
+    "disposition", "src", "dst", "channel", "dstchannel", "agent", "direction",
+    "employee_id", "day", "link", "raw",
+]  # fmt: skip
+_LIMITS = {
+    f.attname: f.max_length
+    for f in CallLeg._meta.concrete_fields
+    if getattr(f, "max_length", None) and f.get_internal_type() == "CharField"
+}
+
+
+def translate(message: str, params: dict[str, Any]) -> str:
+    """A lib msgid (tabular, cdr) in the active language."""
+    text = _(message)
+    return text % params if params else text
+
+
+@dataclass
+class ImportResult:
+    rows: int = 0
+    calls: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    rejected_total: int = 0
+    unmapped: dict[str, int] = field(default_factory=dict)
+    replaced_bytes: int = 0
+    replaced_lines: list[int] = field(default_factory=list)
+    facts_changed: int = 0
+    error: str = ""  # a file-level problem; the rows before it may still be imported
+
+    @property
+    def failed(self) -> bool:
+        """Nothing could be imported (the CLI exits non-zero)."""
+        return self.imported + self.duplicates == 0
+
+    def reject(self, line: int, reason: str) -> None:
+        self.rejected_total += 1
+        if len(self.rejected) < MAX_REJECTED_LISTED:
+            self.rejected.append({"line": line, "reason": reason})
+
+    def as_json(self) -> dict[str, Any]:
+        """The shape the CLI's --json prints (and the API answers)."""
+        return {
+            "rows": self.rows,
+            "calls": self.calls,
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "unmapped": self.unmapped,
+        }
+
+    def as_record(self) -> dict[str, Any]:
+        return self.as_json() | {
+            "rejected_total": self.rejected_total,
+            "replaced_bytes": self.replaced_bytes,
+            "replaced_lines": self.replaced_lines[:50],
+            "facts_changed": self.facts_changed,
+            "error": self.error,
+        }
+
+
+class Directory:
+    """Who is who, read once per import: keys (extension, login, alias) -> sellers."""
+
+    def __init__(self, source: CallSource) -> None:
+        self.keys: dict[str, int] = {}
+        self.zones: dict[int, ZoneInfo] = {}
+        rows = list(Employee.objects.values_list("pk", "extension", "user__username", "timezone"))
+        zones: dict[str, ZoneInfo] = {}
+        for pk, _extension, login, zone in rows:
+            self.zones[pk] = zones.setdefault(zone, ZoneInfo(zone))
+            self.keys[login.casefold()] = pk
+        # Extensions win over logins, and aliases over both (source-specific ones last).
+        for pk, extension, _login, _zone in rows:
+            if extension:
+                self.keys[extension.casefold()] = pk
+        aliases = AgentAlias.objects.filter(source__isnull=True).values_list("key", "employee")
+        for key, pk in aliases:
+            self.keys[cdr.phone_key(key).casefold() or key.casefold()] = pk
+            self.keys[key.casefold()] = pk
+        for key, pk in AgentAlias.objects.filter(source=source).values_list("key", "employee"):
+            self.keys[cdr.phone_key(key).casefold() or key.casefold()] = pk
+            self.keys[key.casefold()] = pk
+        self.pattern = re.compile(source.extension_pattern or r"\d{2,6}")
+
+    def lookup(self, key: str) -> int | None:
+        return self.keys.get(key.casefold())
+
+    def attribute(self, leg: cdr.Leg) -> tuple[cdr.Attribution, date | None]:
+        who = cdr.attribute(leg, self.lookup, self.pattern)
+        if who.employee_id is None:
+            return who, None
+        return who, leg.start.astimezone(self.zones[who.employee_id]).date()
+
+
+def _clip(value: str, column: str) -> str:
+    limit = _LIMITS.get(column)
+    return value[:limit] if limit and len(value) > limit else value
+
+
+def _leg_row(source_id: int, leg: cdr.Leg, who: cdr.Attribution, day: date | None) -> list:
+    return [
+        source_id,
+        _clip(leg.external_id, "external_id"),
+        _clip(leg.call_key, "call_key"),
+        leg.start,
+        leg.answer,
+        leg.end,
+        leg.duration,
+        leg.billsec,
+        leg.disposition,
+        _clip(leg.src, "src"),
+        _clip(leg.dst, "dst"),
+        _clip(leg.channel, "channel"),
+        _clip(leg.dstchannel, "dstchannel"),
+        _clip(who.agent, "agent"),
+        who.direction,
+        who.employee_id,
+        day,
+        _clip(leg.link, "link"),
+        json.dumps(leg.raw, ensure_ascii=False),
+    ]
+
+
+def _insert_new(source: CallSource, rows: list[list]) -> set[str]:
+    """Insert the rows whose external id is new; returns those ids. Inside a transaction."""
+    table = CallLeg._meta.db_table
+    columns = ", ".join(f'"{c}"' for c in _COLUMNS)
+    if connection.vendor == "postgresql":
+        # COPY into a scratch table, then one INSERT … ON CONFLICT: the database sorts
+        # out duplicates, also against a concurrent import of the same file.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMP TABLE callleg_stage ON COMMIT DROP AS "
+                f"SELECT {columns} FROM {table} WITH NO DATA"
+            )
+            with cursor.cursor.copy(f"COPY callleg_stage ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM callleg_stage "
+                f"ON CONFLICT (source_id, external_id) DO NOTHING RETURNING external_id"
+            )
+            new = {r[0] for r in cursor.fetchall()}
+            cursor.execute("DROP TABLE callleg_stage")
+        return new
+    ids = [row[1] for row in rows]
+    existing: set[str] = set()
+    for i in range(0, len(ids), 500):
+        existing.update(
+            CallLeg.objects.filter(source=source, external_id__in=ids[i : i + 500]).values_list(
+                "external_id", flat=True
+            )
+        )
+    fresh = [row for row in rows if row[1] not in existing]
+    if connection.vendor == "sqlite":
+        # SQLite stores datetimes as naive UTC text, the way Django writes them.
+        for row in fresh:
+            for i in (3, 4, 5):
+                if row[i] is not None:
+                    row[i] = row[i].astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+            if row[16] is not None:
+                row[16] = row[16].isoformat()
+        marks = ", ".join(["%s"] * len(_COLUMNS))
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING",
+                fresh,
+            )
+    else:
+        CallLeg.objects.bulk_create(
+            [CallLeg(**dict(zip(_COLUMNS, row, strict=True))) for row in fresh],
+            ignore_conflicts=True,
+        )
+    return {row[1] for row in fresh}
+
+
+def refresh_day_facts(touched: set[tuple[int, date]]) -> int:
+    """Recompute the call KPIs of these seller-days from their stored legs."""
+    if not touched:
+        return 0
+    directory = _thresholds()
+    counted = {
+        pk: {d.strip() for d in directions.split(",")}
+        for pk, directions in CallSource.objects.values_list("pk", "directions")
+    }
+    employees = sorted({e for e, _ in touched})
+    days = [d for _, d in touched]
+    legs: list[cdr.FactLeg] = []
+    # A raw cursor: the ORM's per-value conversions cost more than the counting itself,
+    # and only the answered legs need their times.
+    table = CallLeg._meta.db_table
+    parse = _db_datetime
+    with connection.cursor() as cursor:
+        for i in range(0, len(employees), 500):
+            chunk = employees[i : i + 500]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f'SELECT employee_id, day, call_key, direction, disposition, answer, "end", '
+                f"billsec, source_id FROM {table} "
+                f"WHERE employee_id IN ({marks}) AND day BETWEEN %s AND %s",
+                [
+                    *chunk,
+                    connection.ops.adapt_datefield_value(min(days)),
+                    connection.ops.adapt_datefield_value(max(days)),
+                ],
+            )
+            for (
+                employee,
+                day,
+                key,
+                direction,
+                disposition,
+                answer,
+                end,
+                billsec,
+                source,
+            ) in cursor.fetchall():
+                day = _as_date(day)
+                if (employee, day) not in touched:
+                    continue
+                answered = disposition == "answered"
+                legs.append(
+                    cdr.FactLeg(
+                        employee_id=employee,
+                        day=day,
+                        call_key=f"{source}:{key}",
+                        direction=direction,
+                        answered=answered,
+                        talk_start=(
+                            (parse(answer) if answer else parse(end) - timedelta(seconds=billsec))
+                            if answered
+                            else _EPOCH
+                        ),
+                        billsec=billsec,
+                        counts=direction == "" or direction in counted.get(source, ()),
+                    )
+                )
+    figures = cdr.day_figures(legs, lambda pk: directory.get(pk, _default_threshold()))
+    known = set(Kpi.objects.filter(code__in=KPI_CODES).values_list("code", flat=True))
+    empty = cdr.DayFigures()
+    rows_out = [
+        (employee, code, day, Decimal(value))
+        for employee, day in sorted(touched)
+        for code, value in figures.get((employee, day), empty).as_kpis().items()
+        if code in known
+    ]
+    return set_auto_facts(rows_out)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _db_datetime(value: datetime | str) -> datetime:
+    # SQLite hands back the naive UTC text Django wrote; PostgreSQL an aware datetime.
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value
+
+
+def _default_threshold() -> int:
+    return settings.SALESPULSE_CONVERSATION_SECONDS
+
+
+def _thresholds() -> dict[int, int]:
+    own = dict(ConversationThreshold.objects.values_list("department_id", "seconds"))
+    return {
+        pk: own.get(department, _default_threshold())
+        for pk, department in Employee.objects.values_list("pk", "department_id")
+    }
+
+
+class Importer:
+    """Feeds legs to the database in batches and keeps the tally of one import."""
+
+    def __init__(self, source: CallSource, batch_size: int = BATCH_SIZE) -> None:
+        self.source = source
+        self.batch_size = batch_size
+        self.directory = Directory(source)
+        self.result = ImportResult()
+        # Call keys of this batch and the recent ones (at least the last batch, up to
+        # CALL_WINDOW keys): a PBX writes a call's legs within minutes of each other, so
+        # this counts each call once while keeping memory flat for a file of any size.
+        # The KPIs themselves are counted from the stored legs, not from this tally.
+        self._calls: set[int] = set()
+        self._previous_calls: set[int] = set()
+        self._calls_counted = 0
+        self._unmapped: dict[str, set[int]] = {}
+        self._batch: list[cdr.Leg] = []
+
+    def feed(self, items: Iterable[cdr.Leg | cdr.Rejected]) -> None:
+        result = self.result
+        for item in items:
+            result.rows += 1
+            if isinstance(item, cdr.Rejected):
+                result.reject(item.line, translate(item.message, item.params))
+                if (
+                    result.rows >= WRONG_FORMAT_AFTER
+                    and result.rejected_total == result.rows
+                    and self._seen_none()
+                ):
+                    raise TabularError(
+                        gettext_noop(
+                            "This does not look like a %(format)s file: the first %(count)d "
+                            "rows were all refused (the first: %(reason)s)."
+                        ),
+                        format=self.source.get_format_display(),
+                        count=result.rows,
+                        reason=result.rejected[0]["reason"],
+                    )
+                continue
+            self._batch.append(item)
+            if len(self._batch) >= self.batch_size:
+                self.flush()
+
+    def _seen_none(self) -> bool:
+        return not self._batch and not self._calls_counted
+
+    def flush(self) -> None:
+        if not self._batch:
+            return
+        batch, self._batch = self._batch, []
+        result = self.result
+        unique: dict[str, list] = {}
+        touched: set[tuple[int, date]] = set()
+        for leg in batch:
+            who, day = self.directory.attribute(leg)
+            key = hash(leg.call_key)
+            if key not in self._previous_calls:
+                self._calls.add(key)
+            if who.employee_id is None and who.agent:
+                self._unmapped.setdefault(who.agent, set()).add(hash(leg.call_key))
+            if leg.external_id in unique:
+                result.duplicates += 1
+                continue
+            unique[leg.external_id] = _leg_row(self.source.pk, leg, who, day)
+        with transaction.atomic():
+            new = _insert_new(self.source, list(unique.values()))
+            for row in unique.values():
+                if row[1] in new and row[15] is not None:
+                    touched.add((row[15], _as_date(row[16])))
+            result.facts_changed += refresh_day_facts(touched)
+        result.imported += len(new)
+        result.duplicates += len(unique) - len(new)
+        self._calls_counted += len(self._calls)
+        self._previous_calls |= self._calls
+        if len(self._previous_calls) > CALL_WINDOW:
+            self._previous_calls = self._calls
+        self._calls = set()
+
+    def finish(self) -> ImportResult:
+        self.flush()
+        self.result.calls = self._calls_counted + len(self._calls)
+        self.result.unmapped = {
+            k: len(v) for k, v in sorted(self._unmapped.items(), key=lambda kv: -len(kv[1]))
+        }
+        return self.result
+
+
+def _as_date(value: date | str) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def reader_for(
+    source: CallSource, *, tz: str | None = None, now: datetime | None = None
+) -> cdr.LegReader:
+    return cdr.LegReader(
+        source.format,
+        ZoneInfo(tz or source.timezone),
+        template=source.template or None,
+        mapping=source.mapping or None,
+        now=now,
+    )
+
+
+def import_rows(
+    source: CallSource,
+    rows: Iterable[Row],
+    *,
+    tz: str | None = None,
+    now: datetime | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> ImportResult:
+    importer = Importer(source, batch_size)
+    try:
+        importer.feed(reader_for(source, tz=tz, now=now).legs(rows))
+    except TabularError as e:
+        importer.result.error = translate(e.message, e.params)
+        importer._batch.clear()  # the file is wrong: write none of it
+    return importer.finish()
+
+
+def import_file(
+    source: CallSource,
+    file: str | IO[bytes],
+    *,
+    file_name: str = "",
+    user: Any = None,
+    tz: str | None = None,
+    now: datetime | None = None,
+    progress: Callable[[float | None, int], None] | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> tuple[ImportResult, CallImport]:
+    """Import one file and record the import; file-level problems become `result.error`."""
+    importer = Importer(source, batch_size)
+    result = importer.result
+    try:
+        with open_table(file) as table:
+            rows: Iterator[Row] = table.rows()
+            if progress is not None:
+                rows = _reporting(rows, table.progress, progress)
+            try:
+                importer.feed(reader_for(source, tz=tz, now=now).legs(rows))
+            finally:
+                result.replaced_bytes = table.replaced
+                result.replaced_lines = table.replaced_lines
+    except TabularError as e:
+        result.error = translate(e.message, e.params)
+        importer._batch.clear()
+    importer.finish()
+    if not result.error and result.rows == 0:
+        result.error = _("The file has no call records.")
+    if result.error:
+        result.reject(0, result.error)
+    record = CallImport.objects.create(
+        source=source, user=user, file_name=file_name[:255], result=result.as_record()
+    )
+    return result, record
+
+
+def _reporting(
+    rows: Iterator[Row],
+    where: Callable[[], float | None],
+    report: Callable[[float | None, int], None],
+    every: int = 5000,
+) -> Iterator[Row]:
+    for count, row in enumerate(rows, 1):
+        if count % every == 0:
+            report(where(), count)
+        yield row
+    report(1.0, 0)
+
+
+def reattribute(source: CallSource | None = None) -> int:
+    """Attribute legs stored before their agent was mapped; returns how many moved."""
+    legs = CallLeg.objects.filter(employee__isnull=True).exclude(agent="")
+    if source is not None:
+        legs = legs.filter(source=source)
+    directories: dict[int, Directory] = {}
+    changed: list[CallLeg] = []
+    touched: set[tuple[int, date]] = set()
+    for stored in legs.select_related("source").iterator(chunk_size=2000):
+        directory = directories.get(stored.source_id)
+        if directory is None:
+            directory = directories[stored.source_id] = Directory(stored.source)
+        leg = cdr.Leg(
+            line=0, external_id=stored.external_id, call_key=stored.call_key,
+            start=stored.start, end=stored.end, answer=stored.answer,
+            duration=stored.duration, billsec=stored.billsec, disposition=stored.disposition,
+            src=stored.src, dst=stored.dst, channel=stored.channel,
+            dstchannel=stored.dstchannel,
+        )  # fmt: skip
+        if stored.source.format == CallSource.Format.CSV:
+            # A mapped file named its agent and direction explicitly.
+            leg.agent, leg.direction = stored.agent, stored.direction
+        who, day = directory.attribute(leg)
+        if who.employee_id is None:
+            continue
+        stored.employee_id, stored.day = who.employee_id, day
+        stored.agent, stored.direction = who.agent, who.direction
+        changed.append(stored)
+        touched.add((who.employee_id, day))
+    with transaction.atomic():
+        CallLeg.objects.bulk_update(
+            changed, ["employee", "day", "agent", "direction"], batch_size=1000
+        )
+        refresh_day_facts(touched)  # type: ignore[arg-type]
+    return len(changed)
+
+
+def unmapped_agents(limit: int = 100) -> list[dict[str, Any]]:
+    """Agents seen on calls but mapped to nobody, with their call counts, most first."""
+    from django.db.models import Count, Max
+
+    return list(
+        CallLeg.objects.filter(employee__isnull=True)
+        .exclude(agent="")
+        .values("agent", "source__name")
+        .annotate(calls=Count("call_key", distinct=True), last=Max("start"))
+        .order_by("-calls", "agent")[:limit]
+    )

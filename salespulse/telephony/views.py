@@ -1,0 +1,130 @@
+"""Telephony screens for staff: upload a CDR file, see what it did, map unknown agents.
+
+Calls change every seller's figures, so these screens are for staff (and admins) only,
+the same rule as the calls API (`may_push_calls`). Others get 403; anonymous users are
+sent to log in.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from salespulse.org import access
+from salespulse.telephony.api import may_push_calls
+from salespulse.telephony.importer import import_file, reattribute, unmapped_agents
+from salespulse.telephony.models import AgentAlias, CallImport, CallSource
+
+
+def _staff_only(request: HttpRequest) -> None:
+    if not may_push_calls(request.user):
+        raise PermissionDenied
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Call records file"))
+    source = forms.ModelChoiceField(
+        label=gettext_lazy("Call source"),
+        queryset=CallSource.objects.all(),
+        required=False,
+        empty_label=gettext_lazy("— a new source —"),
+    )
+    name = forms.CharField(label=gettext_lazy("New source's name"), max_length=100, required=False)
+    format = forms.ChoiceField(
+        label=gettext_lazy("Format"), choices=CallSource.Format.choices, required=False
+    )
+    timezone = forms.ChoiceField(
+        label=gettext_lazy("PBX time zone"),
+        choices=[(tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz]
+        + [("UTC", "UTC")],
+        initial=settings.TIME_ZONE,
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not data.get("source") and not data.get("name"):
+            self.add_error("name", _("Choose a source or name a new one."))
+        if data.get("source") and data.get("format") and data["format"] != data["source"].format:
+            self.add_error("format", _("This source reads another format."))
+        return data
+
+    def get_source(self) -> CallSource:
+        data = self.cleaned_data
+        if data["source"]:
+            return data["source"]
+        source, _created = CallSource.objects.get_or_create(
+            name=data["name"],
+            defaults={
+                "format": data["format"] or CallSource.Format.ASTERISK,
+                "timezone": data["timezone"],
+            },
+        )
+        return source
+
+
+@login_required
+def upload(request: HttpRequest) -> HttpResponse:
+    _staff_only(request)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        source = form.get_source()
+        upload = form.cleaned_data["file"]
+        # An existing source reads times on its own clock; the zone field is for new ones.
+        _result, record = import_file(source, upload, file_name=upload.name, user=request.user)
+        return redirect("telephony-import-result", pk=record.pk)
+    imports = CallImport.objects.select_related("source", "user")[:10]
+    return render(request, "telephony/upload.html", {"form": form, "imports": imports})
+
+
+@login_required
+def import_result(request: HttpRequest, pk: int) -> HttpResponse:
+    _staff_only(request)
+    record = get_object_or_404(CallImport.objects.select_related("source", "user"), pk=pk)
+    return render(
+        request, "telephony/import_result.html", {"record": record, "result": record.result}
+    )
+
+
+class MapForm(forms.Form):
+    agent = forms.CharField(max_length=100)
+    seller = forms.ModelChoiceField(queryset=None, to_field_name="pk")  # type: ignore[arg-type]
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["seller"].queryset = access.visible_sellers(user).select_related("user")
+
+
+@login_required
+def unmapped(request: HttpRequest) -> HttpResponse:
+    _staff_only(request)
+    if request.method == "POST":
+        form = MapForm(request.POST, user=request.user)
+        if form.is_valid():
+            agent = form.cleaned_data["agent"]
+            seller = form.cleaned_data["seller"]
+            AgentAlias.objects.update_or_create(
+                source=None, key=agent, defaults={"employee": seller}
+            )
+            moved = reattribute()
+            messages.success(
+                request,
+                _("%(agent)s is now %(seller)s; %(n)d call legs moved to them.")
+                % {"agent": agent, "seller": seller, "n": moved},
+            )
+            return redirect("telephony-unmapped")
+        messages.error(request, _("Choose a seller for the agent."))
+    sellers = access.visible_sellers(request.user).select_related("user")
+    return render(
+        request,
+        "telephony/unmapped.html",
+        {"agents": unmapped_agents(), "sellers": sellers},
+    )
