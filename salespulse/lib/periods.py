@@ -47,6 +47,8 @@ class Period:
     end: date  # included
 
     def __post_init__(self) -> None:
+        # Period("range", a, b) is as good as Period(Kind.RANGE, a, b): comparisons below use `is`.
+        object.__setattr__(self, "kind", Kind(self.kind))
         if self.end < self.start:
             raise ValueError(f"The period ends ({self.end}) before it starts ({self.start})")
 

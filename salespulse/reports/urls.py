@@ -6,6 +6,8 @@ app_name = "reports"
 urlpatterns = [
     path("day/", views.my_day, name="day"),
     path("day/<str:day>/", views.my_day, name="day-of"),
-    path("<str:login>/<str:day>/", views.seller_report, name="seller-report"),
-    path("<str:login>/<str:day>/return/", views.return_report, name="return"),
+    path("month/", views.my_month, name="month"),
+    path("sellers/<str:login>/", views.seller_month, name="seller-month"),
+    path("sellers/<str:login>/<str:day>/", views.seller_report, name="seller-report"),
+    path("sellers/<str:login>/<str:day>/return/", views.return_report, name="return"),
 ]

@@ -272,3 +272,8 @@ def test_previous_period_ends_the_day_before(kind):
     assert period.previous().end == period.start - timedelta(days=1)
     assert period.previous().kind == period.kind
     assert days_between(period.start, period.end) == period.days()
+
+
+def test_a_range_given_by_name_has_a_previous_range_of_the_same_length():
+    week = Period("range", date(2026, 3, 2), date(2026, 3, 8))
+    assert week.previous() == Period("range", date(2026, 2, 23), date(2026, 3, 1))
