@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from salespulse.crm.clients import PORTFOLIO_KPIS
 from salespulse.crm.importer import FORMATS, ImportFailed, import_file
@@ -40,7 +40,7 @@ from salespulse.org import access
 STATUS_NAMES = {
     ClientStatus.ACTIVE: gettext_lazy("active"),
     ClientStatus.AT_RISK: gettext_lazy("at risk"),
-    ClientStatus.LOST: gettext_lazy("lost"),
+    ClientStatus.LOST: pgettext_lazy("client", "lost"),
 }
 
 

@@ -115,5 +115,5 @@ def test_an_unreadable_upload_says_why_and_writes_nothing(client, company):
         {"file": SimpleUploadedFile("x.csv", b"a,b\n1,2\n"), "kind": "deals", "format": ""},
     )
     assert response.status_code == 200
-    assert "Cannot tell whose export" in response.content.decode()
+    assert "Не удалось определить, из какой системы эта выгрузка" in response.content.decode()
     assert not Deal.objects.exists()

@@ -100,8 +100,8 @@ def test_plain_output_and_the_progress_bar_stay_off_stdout(org, master):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"", "The file is empty."),
-        (b"\x00\x01\x02\x03binary\x00" * 50, "This is not a table"),
+        (b"", "Файл пуст."),
+        (b"\x00\x01\x02\x03binary\x00" * 50, "Это не таблица"),
     ],
 )
 def test_a_file_that_is_not_a_table_exits_non_zero(org, tmp_path, content, message):
@@ -114,15 +114,15 @@ def test_a_file_that_is_not_a_table_exits_non_zero(org, tmp_path, content, messa
 
 
 def test_a_missing_file_and_a_bad_zone_are_errors(org, tmp_path):
-    with pytest.raises(CommandError, match="No such file"):
+    with pytest.raises(CommandError, match="Файл не найден"):
         call_command("import-calls", str(tmp_path / "nope.csv"), stdout=StringIO())
-    with pytest.raises(CommandError, match="Unknown time zone"):
+    with pytest.raises(CommandError, match="Неизвестный часовой пояс"):
         call_command("import-calls", "x", "--tz", "Mars/Olympus", stdout=StringIO())
 
 
 def test_a_source_keeps_its_format(org, master):
     run(str(master), "--source", "office")
-    with pytest.raises(CommandError, match="reads asterisk files"):
+    with pytest.raises(CommandError, match="читает файлы asterisk"):
         call_command(
             "import-calls", str(master), "--source", "office", "--format", "csv",
             stdout=StringIO(),
@@ -135,7 +135,7 @@ def test_a_wrong_format_file_is_refused_as_a_whole(org, tmp_path):
     rows += [f"{i};Сделка {i};Успешно;1000,00;Иванов;03.02.2026" for i in range(300)]
     path.write_text("\n".join(rows) + "\n", encoding="cp1251")
     result, error = run_failing(str(path))
-    assert "does not look like" in error and "has 6 columns" in error
+    assert "не похоже на файл" in error and "Столбцов в строке: 6" in error
     assert result["imported"] == 0 and not CallLeg.objects.exists()
 
 
