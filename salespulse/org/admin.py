@@ -31,7 +31,7 @@ class SalespulseUserAdmin(UserAdmin):
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "report_deadline"]
+    list_display = ["name", "code", "report_deadline", "show_leaderboard"]
     filter_horizontal = ["heads"]
     prepopulated_fields = {"code": ["name"]}
 

@@ -35,6 +35,15 @@ class Department(models.Model):
         default=30,
         help_text=_("Sellers who have not closed a working day get an e-mail; 0 turns it off."),
     )
+    show_leaderboard = models.BooleanField(
+        _("Show the leaderboard to the team"),
+        default=False,
+        help_text=_(
+            "Off by default: a public ranking tends to backfire (those at the bottom lose heart "
+            "or bend their figures). When off, the head sees the full leaderboard and each "
+            "seller sees only their own progress and place."
+        ),
+    )
 
     class Meta:
         verbose_name = _("department")
