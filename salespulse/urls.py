@@ -2,19 +2,20 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from salespulse.dashboard import views as dashboard
 from salespulse.front import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="front/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("sellers/<str:login>/", views.seller_month, name="seller-month"),
-    path("departments/<slug:code>/", views.department_month, name="department-month"),
+    path("sellers/<str:login>/", dashboard.seller, name="seller"),
+    path("departments/", dashboard.departments, name="departments"),
+    path("departments/<slug:code>/", dashboard.department, name="department"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("salespulse.api.urls")),
     path("reports/", include("salespulse.reports.urls")),
     path("telephony/", include("salespulse.telephony.urls")),
-    path("dashboard/", include("salespulse.dashboard.urls")),
     path("crm/", include("salespulse.crm.urls")),
     path("admin/", admin.site.urls),
 ]

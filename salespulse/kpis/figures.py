@@ -6,25 +6,30 @@ whatever the number of sellers, KPIs or days (no N+1).
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Max
 
 from salespulse.crm.distinct import distinct_keys
 from salespulse.kpis.models import DailyFact, DepartmentPlan, Kpi, Plan, RoleKpi
 from salespulse.lib.kpi import Aggregation, Direction, Engine, Group, KpiDef, Result, Series
 from salespulse.lib.periods import Period, month_start, next_month
 from salespulse.lib.plans import PlanSet
-from salespulse.org.calendars import company_calendar, seller_calendar
+from salespulse.org.calendars import absences_of, company_calendar, seller_calendar
 from salespulse.org.models import Department, Employee
 
 # How far back a snapshot (`last`) KPI looks for its latest value before a period.
 SNAPSHOT_LOOKBACK = timedelta(days=400)
 
 
-def load_catalogue() -> dict[str, KpiDef]:
+def load_catalogue(kpis: Iterable[Kpi] | None = None) -> dict[str, KpiDef]:
     return {
         k.code: KpiDef(
             code=k.code,
@@ -33,7 +38,7 @@ def load_catalogue() -> dict[str, KpiDef]:
             direction=Direction(k.direction),
             formula=k.parsed_formula(),
         )
-        for k in Kpi.objects.all()
+        for k in (Kpi.objects.all() if kpis is None else kpis)
     }
 
 
@@ -92,7 +97,8 @@ def load(
 
     Callers pass a span covering the previous period too when they want the change.
     """
-    catalogue = load_catalogue()
+    kpis = list(Kpi.objects.all())
+    catalogue = load_catalogue(kpis)
     engine = Engine(catalogue)
     ids = [e.pk for e in employees]
     wanted = base_codes(catalogue, kpi_codes if kpi_codes is not None else catalogue)
@@ -101,17 +107,41 @@ def load(
     day_codes = wanted - snapshot_codes - distinct_codes
 
     values: dict[int, dict[str, dict[date, Decimal]]] = defaultdict(lambda: defaultdict(dict))
+    # KPI ids, not a join on codes: the fact table is the biggest one we read.
+    code_of = {k.pk: k.code for k in kpis if k.code in wanted}
+    ids_of = {code: pk for pk, code in code_of.items()}
     rows = DailyFact.objects.filter(
-        employee_id__in=ids, kpi__code__in=day_codes, day__range=(start, end)
+        employee_id__in=ids, kpi_id__in=[ids_of[c] for c in day_codes], day__range=(start, end)
     )
+    snap_ids = [ids_of[c] for c in snapshot_codes]
     snap_rows = DailyFact.objects.filter(
-        employee_id__in=ids,
-        kpi__code__in=snapshot_codes,
-        day__range=(start - SNAPSHOT_LOOKBACK, end),
+        employee_id__in=ids, kpi_id__in=snap_ids, day__range=(start, end)
     )
     for qs in (rows, snap_rows):
-        for emp_id, code, day, value in qs.values_list("employee_id", "kpi__code", "day", "value"):
-            values[emp_id][code][day] = value
+        for emp_id, kpi_id, day, value in _raw_rows(
+            qs.values_list("employee_id", "kpi_id", "day", "value")
+        ):
+            values[emp_id][code_of[kpi_id]][day] = value
+    # A snapshot stands until the next one: each seller's latest one before the span, not a
+    # year of daily snapshots.
+    if snap_ids:
+        latest = {
+            (emp_id, kpi_id): day
+            for emp_id, kpi_id, day in DailyFact.objects.filter(
+                employee_id__in=ids,
+                kpi_id__in=snap_ids,
+                day__range=(start - SNAPSHOT_LOOKBACK, start - timedelta(days=1)),
+            )
+            .values_list("employee_id", "kpi_id")
+            .annotate(last=Max("day"))
+            .values_list("employee_id", "kpi_id", "last")
+        }
+        before = DailyFact.objects.filter(
+            employee_id__in=ids, kpi_id__in=snap_ids, day__in=set(latest.values())
+        ).values_list("employee_id", "kpi_id", "day", "value")
+        for emp_id, kpi_id, day, value in _raw_rows(before):
+            if latest.get((emp_id, kpi_id)) == day:
+                values[emp_id][code_of[kpi_id]][day] = value
 
     keys = distinct_keys(ids, distinct_codes, start, end)
 
@@ -148,18 +178,21 @@ def load(
     for (dept_id, code), by_month in grouped.items():
         team_plans[dept_id][code] = PlanSet(month=by_month)
 
+    plans_of: dict[int, dict[str, PlanSet]] = defaultdict(dict)
+    for (emp_id, code), sets in month_plans.items():
+        plans_of[emp_id][code] = PlanSet(**sets)
     base = company_calendar()
+    absences = absences_of(employees)
     series: dict[int, Series] = {}
     for e in employees:
-        calendar = seller_calendar(e, base)
-        plans = {
-            code: PlanSet(**sets) for (emp_id, code), sets in month_plans.items() if emp_id == e.pk
-        }
+        calendar = seller_calendar(e, base, absences.get(e.pk, []))
+        plans = plans_of.get(e.pk, {})
         series[e.pk] = Series(
             values=values.get(e.pk, {}),
             keys=keys.get(e.pk, {}),
             plans=plans,
-            is_working=calendar.is_working,
+            # Spreading plans and counting days ask about the same days over and over.
+            is_working=functools.cache(calendar.is_working),
         )
     return Figures(
         engine=engine,
@@ -169,6 +202,30 @@ def load(
         team_plans=dict(team_plans),
         team_calendar=base,
     )
+
+
+CENT = Decimal("0.01")
+
+
+def _raw_rows(qs) -> Iterator[tuple[int, int, date, Decimal]]:
+    """(employee, kpi, day, value) rows of the fact table without Django's per-value converters.
+
+    The board reads tens of thousands of these; the ORM's converters took more time than
+    the query. SQLite hands back ISO strings and numbers, PostgreSQL dates and Decimals.
+    """
+    try:
+        sql, params = qs.query.sql_with_params()
+    except EmptyResultSet:  # an empty IN list: nothing to read
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for emp_id, kpi_id, day, value in cursor.fetchall():
+            if isinstance(day, str):
+                day = date.fromisoformat(day)
+            if not isinstance(value, Decimal):
+                # repr() is the shortest string that reads back as the same float.
+                value = Decimal(repr(value) if isinstance(value, float) else value).quantize(CENT)
+            yield emp_id, kpi_id, day, value
 
 
 def sellers_queryset():

@@ -12,6 +12,7 @@ Plain Python over day-level components, so every law of DESIGN.md can be propert
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -19,7 +20,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from salespulse.lib.formula import Formula
-from salespulse.lib.periods import Period, days_between
+from salespulse.lib.periods import Period, days_between, month_end, month_start, next_month
 from salespulse.lib.plans import QUANTUM, PlanSet, day_plans
 
 ZERO = Decimal(0)
@@ -61,6 +62,9 @@ class Series:
     plans: Mapping[str, PlanSet] = field(default_factory=dict)
     # The seller's own calendar: company calendar, absences, employment dates.
     is_working: Callable[[date], bool] = field(default=lambda day: day.weekday() < 5)
+    # What the engine worked out once (running totals, spread plans): a board asks the same
+    # questions of a series dozens of times. The series must not change after it is built.
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass
@@ -71,6 +75,7 @@ class Group:
     plans: Mapping[str, PlanSet] = field(default_factory=dict)
     # The calendar on which a team-level plan is spread.
     is_working: Callable[[date], bool] | None = None
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     def team_is_working(self, day: date) -> bool:
         if self.is_working is not None:
@@ -126,13 +131,14 @@ class Engine:
         if kpi.aggregation is Aggregation.SUM:
             total = ZERO
             for m in members:
-                days = m.values.get(code, {})
-                total += sum((v for d, v in days.items() if start <= d <= end), ZERO)
+                days, running = _running_totals(m, code)
+                lo, hi = bisect.bisect_left(days, start), bisect.bisect_right(days, end)
+                total += running[hi] - running[lo]
             return total
         if kpi.aggregation is Aggregation.LAST:
             # A snapshot stands until the next one, so the latest one before the end counts
             # even when it was taken before the period began.
-            snapshots = [_last_on_or_before(m.values.get(code, {}), end) for m in members]
+            snapshots = [_last_on_or_before(m, code, end) for m in members]
             known = [s for s in snapshots if s is not None]
             return sum(known, ZERO) if known else None
         if kpi.aggregation is Aggregation.DISTINCT:
@@ -150,17 +156,33 @@ class Engine:
         self, code: str, who: Series | Group, start: date, end: date
     ) -> dict[date, Decimal]:
         """Each day's share of an additive KPI's plan."""
+        result: dict[date, Decimal] = {}
+        first = month_start(start)
+        while first <= end:
+            for d, v in self._month_day_plans(code, who, first).items():
+                if start <= d <= end:
+                    result[d] = v
+            first = next_month(first)
+        return result
+
+    def _month_day_plans(self, code: str, who: Series | Group, first: date) -> dict[date, Decimal]:
+        """A whole month's day plans: a day's share does not depend on the range asked for."""
+        key = ("day_plans", code, first)
+        if key in who.memo:
+            return who.memo[key]
         kpi = self.kpi(code)
         quantum = QUANTUM.get(kpi.unit, Decimal("0.01"))
+        last = month_end(first)
         if isinstance(who, Series):
-            return day_plans(who.plans.get(code, PlanSet()), who.is_working, start, end, quantum)
-        team = who.plans.get(code)
-        if team:
-            return day_plans(team, who.team_is_working, start, end, quantum)
-        result: dict[date, Decimal] = {}
-        for m in who.members:
-            for d, v in self.day_plans(code, m, start, end).items():
-                result[d] = result.get(d, ZERO) + v
+            result = day_plans(who.plans.get(code, PlanSet()), who.is_working, first, last, quantum)
+        elif team := who.plans.get(code):
+            result = day_plans(team, who.team_is_working, first, last, quantum)
+        else:
+            result = {}
+            for m in who.members:
+                for d, v in self._month_day_plans(code, m, first).items():
+                    result[d] = result.get(d, ZERO) + v
+        who.memo[key] = result
         return result
 
     def plan(self, code: str, who: Series | Group, start: date, end: date) -> Decimal | None:
@@ -201,8 +223,11 @@ class Engine:
     def working_days(who: Series | Group, start: date, end: date) -> int:
         if end < start:
             return 0
-        check = who.is_working if isinstance(who, Series) else who.team_is_working
-        return sum(1 for d in days_between(start, end) if check(d))
+        key = ("working_days", start, end)
+        if key not in who.memo:
+            check = who.is_working if isinstance(who, Series) else who.team_is_working
+            who.memo[key] = sum(1 for d in days_between(start, end) if check(d))
+        return who.memo[key]
 
     # -- the whole picture ---------------------------------------------------------------
 
@@ -294,12 +319,23 @@ def _completion(fact: Decimal | None, plan: Decimal | None, direction: Direction
     return fact / plan if plan > 0 else None
 
 
-def _last_on_or_before(days: Mapping[date, Decimal], end: date) -> Decimal | None:
-    best: date | None = None
-    for d in days:
-        if d <= end and (best is None or d > best):
-            best = d
-    return days[best] if best is not None else None
+def _running_totals(series: Series, code: str) -> tuple[list[date], list[Decimal]]:
+    """The series' days of a KPI in order, and running totals: any range sums by bisection."""
+    key = ("running", code)
+    if key not in series.memo:
+        days = sorted(series.values.get(code, {}))
+        running = [ZERO]
+        values = series.values.get(code, {})
+        for d in days:
+            running.append(running[-1] + values[d])
+        series.memo[key] = (days, running)
+    return series.memo[key]
+
+
+def _last_on_or_before(series: Series, code: str, end: date) -> Decimal | None:
+    days, _running = _running_totals(series, code)
+    i = bisect.bisect_right(days, end)
+    return series.values[code][days[i - 1]] if i else None
 
 
 def _month_of(day: date) -> tuple[date, date]:

@@ -104,3 +104,31 @@ class Period:
             result.append(current)
             current = next_month(current)
         return result
+
+
+# The periods a dashboard offers, by the name used in its address.
+PERIOD_NAMES = ("today", "yesterday", "week", "month", "quarter", "custom")
+
+
+def named_period(
+    name: str, today: date, start: date | None = None, end: date | None = None
+) -> Period:
+    """The period a head picks on a dashboard, relative to their local today.
+
+    An unknown name falls back to the month: a stale bookmark should still open the page.
+    A custom range needs both ends; it is capped at a year so a typo cannot ask for decades.
+    """
+    if name == "today":
+        return Period.of(Kind.DAY, today)
+    if name == "yesterday":
+        return Period.of(Kind.DAY, today - timedelta(days=1))
+    if name == "week":
+        return Period.of(Kind.WEEK, today)
+    if name == "quarter":
+        return Period.of(Kind.QUARTER, today)
+    if name == "custom" and start is not None and end is not None:
+        if end < start:
+            start, end = end, start
+        end = min(end, start + timedelta(days=366))
+        return Period(Kind.RANGE, start, end)
+    return Period.of(Kind.MONTH, today)

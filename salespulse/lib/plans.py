@@ -72,7 +72,20 @@ def day_plans(
     The finest plan set wins for a day: a day plan, else the week's spread over its working
     days, else the month's spread over its working days.
     """
-    result: dict[date, Decimal] = {}
+    result: dict[date, Decimal]
+    if not plans.day and not plans.week:
+        # The usual case, month plans only: spread each month once, no day-by-day lookups.
+        result = {}
+        first = month_start(start)
+        while first <= end:
+            if first in plans.month:
+                month = [d for d in days_between(first, month_end(first)) if is_working(d)]
+                for d, v in spread(plans.month[first], month, quantum).items():
+                    if start <= d <= end:
+                        result[d] = v
+            first = month_end(first) + timedelta(days=1)
+        return result
+    result = {}
     spreads: dict[tuple[str, date], dict[date, Decimal]] = {}
     for day in days_between(start, end):
         if day in plans.day:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from salespulse.lib.periods import days_between
-from salespulse.org.calendars import company_calendar, seller_calendar
+from salespulse.org.calendars import absences_of, company_calendar, seller_calendar
 from salespulse.org.models import Employee
 from salespulse.reports.models import DayReport
 
@@ -48,24 +48,26 @@ def statuses(
     """employee id -> day -> status. Employees need department and absences prefetched."""
     now = now or timezone.now()
     reports = {
-        (r.employee_id, r.day): r
-        for r in DayReport.objects.filter(employee__in=employees, day__range=(start, end)).only(
-            "employee_id", "day", "status", "late"
-        )
+        (emp_id, day): (status, late)
+        for emp_id, day, status, late in DayReport.objects.filter(
+            employee__in=employees, day__range=(start, end)
+        ).values_list("employee_id", "day", "status", "late")
     }
     base = company_calendar()
+    absences = absences_of(employees)
     result: dict[int, dict[date, DayStatus]] = {}
     for e in employees:
-        calendar = seller_calendar(e, base)
+        calendar = seller_calendar(e, base, absences[e.pk])
         today = local_today(e, now)
         days: dict[date, DayStatus] = {}
         for day in days_between(start, end):
             report = reports.get((e.pk, day))
             if report is not None:
-                if report.status == DayReport.Status.RETURNED:
+                status, late = report
+                if status == DayReport.Status.RETURNED:
                     days[day] = DayStatus.RETURNED
                 else:
-                    days[day] = DayStatus.LATE if report.late else DayStatus.ON_TIME
+                    days[day] = DayStatus.LATE if late else DayStatus.ON_TIME
             elif day > today:
                 days[day] = DayStatus.FUTURE
             elif not calendar.is_working(day):

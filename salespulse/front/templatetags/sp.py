@@ -40,3 +40,9 @@ def get(mapping, key):
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.filter
+def days_of_work(value) -> str:
+    """Days of work behind plan: a tenth is enough to tell half a day from two."""
+    return fmt.number(value, 1, _lang())

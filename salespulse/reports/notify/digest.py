@@ -221,7 +221,7 @@ def _context_factory(head: AbstractBaseUser, day: date, parts: list[Section]):
             departments.append(
                 {
                     "name": part.department.name,
-                    "url": absolute_url("department-month", code=part.department.code),
+                    "url": absolute_url("department", code=part.department.code),
                     "missing": [str(e) for e in part.missing],
                     "late": [str(e) for e in part.late],
                     "behind": [

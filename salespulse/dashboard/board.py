@@ -1,0 +1,339 @@
+"""The head's board: sellers × KPIs with pace, trend and forecast, and who needs attention.
+
+Built for one or many departments from a fixed number of queries (figures.load, report
+statuses, typed-versus-recorded gaps), then plain Python: the number of queries does not
+grow with the number of sellers, KPIs or days.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import F
+from django.utils.safestring import SafeString, mark_safe
+
+from salespulse.kpis.figures import Figures, load, sellers_queryset
+from salespulse.kpis.models import DailyFact, Kpi
+from salespulse.kpis.report import role_kpis
+from salespulse.lib import attention
+from salespulse.lib.charts import sparkline
+from salespulse.lib.kpi import Group, Result
+from salespulse.lib.periods import Kind, Period
+from salespulse.org.models import Department, Employee
+from salespulse.reports.status import DayStatus, missing_streak, statuses
+
+# Weeks in a sparkline; the funnel's stages are loaded with the board so it costs no query.
+SPARK_WEEKS = 8
+FUNNEL_CODES = ("calls", "conversations", "leads", "deals_count", "deals_sum")
+# How far back report statuses are read to count a streak of missing reports.
+STREAK_DAYS = 21
+
+
+def as_of_for(period: Period, today: date) -> date:
+    """The last day whose figures count on the board.
+
+    Today's figures are still coming in, so a period that began before today is judged up
+    to yesterday: every seller would otherwise look a day behind each morning. Looking at
+    today alone shows today so far.
+    """
+    if period.kind is Kind.DAY or period.start >= today:
+        return min(today, period.end)
+    return min(today - timedelta(days=1), period.end)
+
+
+@dataclass
+class Cell:
+    kpi: Kpi
+    result: Result
+    pace: str  # ahead / near / behind / none
+    trend: str  # up / down / flat / none
+    spark: SafeString
+    behind: attention.Behind | None
+
+
+@dataclass
+class SellerLine:
+    seller: Employee
+    cells: list[Cell | None]  # aligned with Board.kpis; None where the role lacks the KPI
+    last_day: date | None  # the seller's last working day before today
+    last_status: DayStatus | None
+    today_status: DayStatus
+    streak: int  # working days in a row without a report, up to the last working day
+
+
+@dataclass(frozen=True)
+class Attention:
+    seller: Employee
+    kind: str  # missing / falling / pace / mismatch
+    kpi: Kpi | None
+    weight: Decimal  # for ordering: bigger first
+    detail: dict  # numbers the message is built from
+
+
+@dataclass
+class Board:
+    department: Department
+    period: Period
+    as_of: date
+    today: date
+    kpis: list[Kpi]
+    lines: list[SellerLine] = field(default_factory=list)
+    totals: list[Cell] = field(default_factory=list)
+    attention: list[Attention] = field(default_factory=list)
+    behind: list[tuple[Employee, Kpi, attention.Behind]] = field(default_factory=list)
+    figures: Figures | None = None
+
+    @property
+    def sellers(self) -> list[Employee]:
+        return [line.seller for line in self.lines]
+
+    @property
+    def not_reported(self) -> list[SellerLine]:
+        """Sellers whose last working day has no report (or a returned one), longest first."""
+        lines = [
+            ln
+            for ln in self.lines
+            if ln.last_status in (DayStatus.MISSING, DayStatus.RETURNED) or ln.streak
+        ]
+        return sorted(lines, key=lambda ln: (-ln.streak, ln.seller.user.last_name))
+
+    @property
+    def attention_by_seller(self) -> list[tuple[Employee, list[Attention]]]:
+        """One entry per seller, the most pressing first, with all their reasons."""
+        grouped: dict[int, list[Attention]] = {}
+        for item in self.attention:  # already sorted by weight
+            grouped.setdefault(item.seller.pk, []).append(item)
+        return [(items[0].seller, items) for items in grouped.values()]
+
+    @property
+    def behind_by_seller(self) -> list[tuple[Employee, Kpi, attention.Behind, int]]:
+        """Each lagging seller once, on the KPI they are furthest behind, with how many lag."""
+        worst: dict[int, tuple[Employee, Kpi, attention.Behind, int]] = {}
+        for seller, kpi, gap in self.behind:  # sorted by days behind, most first
+            if seller.pk in worst:
+                s, k, g, n = worst[seller.pk]
+                worst[seller.pk] = (s, k, g, n + 1)
+            else:
+                worst[seller.pk] = (seller, kpi, gap, 1)
+        return list(worst.values())
+
+    @property
+    def reported_today(self) -> tuple[int, int]:
+        """(reported, expected) for the day in progress."""
+        expected = [ln for ln in self.lines if ln.today_status != DayStatus.OFF]
+        done = [ln for ln in expected if ln.today_status in (DayStatus.ON_TIME, DayStatus.LATE)]
+        return len(done), len(expected)
+
+    @property
+    def forecast(self) -> list[Cell]:
+        """Department totals of additive KPIs with a plan: will the period be made?"""
+        return [c for c in self.totals if c.kpi.is_additive and c.result.plan is not None]
+
+
+def department_sellers(departments: Sequence[Department]) -> list[Employee]:
+    """Sellers of the departments employed at some point, by name (one query + absences)."""
+    # Absences come in one query with the figures (absences_of), not a prefetch per seller.
+    return list(
+        sellers_queryset()
+        .prefetch_related(None)
+        .filter(department__in=departments)
+        .order_by("user__last_name", "user__first_name", "pk")
+    )
+
+
+def build(
+    departments: Sequence[Department],
+    period: Period,
+    today: date,
+    *,
+    detail: bool = True,
+    extra_codes: Sequence[str] = FUNNEL_CODES,
+) -> list[Board]:
+    """One board per department; `detail=False` skips per-seller sparklines (director view)."""
+    as_of = as_of_for(period, today)
+    sellers = department_sellers(departments)
+    kpis_by_role = role_kpis({s.sales_role_id for s in sellers if s.sales_role_id})
+    codes = {k.code for ks in kpis_by_role.values() for k in ks} | set(extra_codes)
+    spark_start = as_of - timedelta(days=7 * SPARK_WEEKS - 1)
+    falling_start = as_of - timedelta(days=7 * (attention.FALLING_WEEKS + 1))
+    start = min(period.previous().start, spark_start, falling_start)
+    figures = load(sellers, start, max(period.end, as_of), kpi_codes=codes)
+    status = statuses(sellers, today - timedelta(days=STREAK_DAYS), today)
+    gaps = _typed_gaps(sellers, period.start, as_of)
+
+    by_dept: dict[int, list[Employee]] = defaultdict(list)
+    for s in sellers:
+        by_dept[s.department_id].append(s)
+    boards = []
+    for dept in departments:
+        members = by_dept.get(dept.pk, [])
+        kpis: list[Kpi] = []
+        for s in members:
+            kpis.extend(k for k in kpis_by_role.get(s.sales_role_id, []) if k not in kpis)
+        board = Board(dept, period, as_of, today, kpis, figures=figures)
+        for s in members:
+            board.lines.append(
+                _line(board, s, kpis_by_role.get(s.sales_role_id, []), status[s.pk], detail)
+            )
+        team = _group(figures, dept)
+        for kpi in kpis:
+            result = figures.engine.evaluate(kpi.code, team, period, as_of)
+            spark = [figures.engine.value(kpi.code, team, a, b) for a, b in spark_weeks(as_of)]
+            board.totals.append(make_cell(kpi, result, spark))
+        _collect_attention(board, status, gaps)
+        boards.append(board)
+    return boards
+
+
+def _group(figures: Figures, dept: Department) -> Group:
+    return Group(
+        members=[
+            s for pk, s in figures.series.items() if figures.employees[pk].department_id == dept.pk
+        ],
+        plans=figures.team_plans.get(dept.pk, {}),
+        is_working=figures.team_calendar.is_working,
+    )
+
+
+def spark_weeks(as_of: date) -> list[tuple[date, date]]:
+    """Seven-day stretches ending on as_of, oldest first."""
+    return [
+        (as_of - timedelta(days=7 * i + 6), as_of - timedelta(days=7 * i))
+        for i in reversed(range(SPARK_WEEKS))
+    ]
+
+
+def make_cell(kpi: Kpi, result: Result, spark_values: list[Decimal | None] | None) -> Cell:
+    gap = None
+    if kpi.is_additive:
+        gap = attention.behind(result.fact, result.plan_to_date, result.plan, result.working_days)
+    spark = mark_safe(sparkline(spark_values)) if spark_values else mark_safe("")  # noqa: S308
+    return Cell(
+        kpi=kpi,
+        result=result,
+        pace=attention.pace_class(result.completion),
+        trend=attention.trend(result.change),
+        spark=spark,
+        behind=gap,
+    )
+
+
+def _line(
+    board: Board, seller: Employee, kpis: list[Kpi], days: dict[date, DayStatus], detail: bool
+) -> SellerLine:
+    figures = board.figures
+    assert figures is not None
+    own = {k.code for k in kpis}
+    cells: list[Cell | None] = []
+    series = figures.series[seller.pk]
+    weeks = spark_weeks(board.as_of) if detail else []
+    for kpi in board.kpis:
+        if kpi.code not in own:
+            cells.append(None)
+            continue
+        result = figures.seller(seller, kpi.code, board.period, board.as_of)
+        spark = [figures.engine.value(kpi.code, series, a, b) for a, b in weeks]
+        cells.append(make_cell(kpi, result, spark))
+    today = board.today
+    last_day = None
+    for day in sorted(days, reverse=True):
+        if day < today and days[day] not in (DayStatus.OFF, DayStatus.FUTURE):
+            last_day = day
+            break
+    return SellerLine(
+        seller=seller,
+        cells=cells,
+        last_day=last_day,
+        last_status=days.get(last_day) if last_day else None,
+        today_status=days.get(today, DayStatus.OFF),
+        streak=missing_streak(days, today - timedelta(days=1)),
+    )
+
+
+def _typed_gaps(
+    sellers: Sequence[Employee], start: date, end: date
+) -> dict[int, dict[str, tuple[Decimal, Decimal, int]]]:
+    """employee -> KPI code -> (typed, recorded, days) over the days a seller overrode events."""
+    result: dict[int, dict[str, tuple[Decimal, Decimal, int]]] = defaultdict(dict)
+    if end < start:
+        return result
+    rows = (
+        DailyFact.objects.filter(
+            employee__in=sellers, day__range=(start, end), auto_value__isnull=False
+        )
+        .exclude(value=F("auto_value"))
+        .values_list("employee_id", "kpi__code", "value", "auto_value")
+    )
+    for emp_id, code, value, auto in rows:
+        typed, recorded, n = result[emp_id].get(code, (Decimal(0), Decimal(0), 0))
+        result[emp_id][code] = (typed + value, recorded + auto, n + 1)
+    return result
+
+
+def _collect_attention(
+    board: Board,
+    status: dict[int, dict[date, DayStatus]],
+    gaps: dict[int, dict[str, tuple[Decimal, Decimal, int]]],
+) -> None:
+    figures = board.figures
+    assert figures is not None
+    items: list[Attention] = []
+    month = board.period.kind in (Kind.MONTH, Kind.QUARTER)
+    for line in board.lines:
+        seller = line.seller
+        if line.streak:
+            items.append(
+                Attention(
+                    seller,
+                    "missing",
+                    None,
+                    Decimal(200 + line.streak),
+                    {"streak": line.streak, "day": line.last_day},
+                )
+            )
+        returned = [d for d, st in status[seller.pk].items() if st == DayStatus.RETURNED]
+        if returned:
+            items.append(Attention(seller, "returned", None, Decimal(150), {"day": max(returned)}))
+        series = figures.series[seller.pk]
+        for cell in line.cells:
+            if cell is None:
+                continue
+            kpi, r = cell.kpi, cell.result
+            if cell.behind is not None and cell.behind.days > 0:
+                board.behind.append((seller, kpi, cell.behind))
+            if kpi.is_additive and kpi.direction == Kpi.Direction.HIGHER:
+                values = series.values.get(kpi.code, {})
+                drop = attention.falling(values, series.is_working, board.as_of)
+                if drop is not None:
+                    items.append(
+                        Attention(seller, "falling", kpi, 60 + drop.drop * 100, {"drop": drop})
+                    )
+                if month:
+                    short = attention.pace_short(
+                        r.fact, r.plan, r.forecast, r.required_pace, r.working_days_passed
+                    )
+                    if short is not None:
+                        items.append(
+                            Attention(
+                                seller, "pace", kpi, 40 + (1 - short.share) * 100, {"pace": short}
+                            )
+                        )
+        for code, (typed, recorded, n) in gaps.get(seller.pk, {}).items():
+            gap = attention.mismatch(typed, recorded)
+            kpi = next((k for k in board.kpis if k.code == code), None)
+            if gap is not None and kpi is not None:
+                items.append(
+                    Attention(
+                        seller,
+                        "mismatch",
+                        kpi,
+                        Decimal(30),
+                        {"typed": typed, "recorded": recorded, "days": n, "gap": gap},
+                    )
+                )
+    board.attention = sorted(items, key=lambda a: -a.weight)
+    board.behind.sort(key=lambda item: -item[2].days)

@@ -1,0 +1,140 @@
+"""The head's and the director's screens. Access through org.access; figures from board.py."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from salespulse.dashboard import tables
+from salespulse.dashboard.board import Board, build
+from salespulse.dashboard.exporting import export_response
+from salespulse.dashboard.seller import points_table, reports_table, seller_page
+from salespulse.front.views import local_today
+from salespulse.lib.periods import PERIOD_NAMES, Period, named_period
+from salespulse.org import access
+
+# Attention items and late sellers shown on the cards before "and N more".
+CARD_ITEMS = 6
+
+
+def _date(text: str | None) -> date | None:
+    try:
+        day = date.fromisoformat(text or "")
+    except ValueError:
+        return None
+    return day if 2000 <= day.year <= 2100 else None
+
+
+def period_of(request: HttpRequest, today: date) -> tuple[str, Period]:
+    name = request.GET.get("period", "month")
+    if name not in PERIOD_NAMES:
+        name = "month"
+    start, end = _date(request.GET.get("start")), _date(request.GET.get("end"))
+    if name == "custom" and (start is None or end is None):
+        name = "month"
+    return name, named_period(name, today, start, end)
+
+
+def _period_context(request: HttpRequest, name: str, period: Period) -> dict:
+    return {
+        "period": period,
+        "period_name": name,
+        "period_choices": [
+            ("today", _("Today")),
+            ("yesterday", _("Yesterday")),
+            ("week", _("Week")),
+            ("month", _("Month")),
+            ("quarter", _("Quarter")),
+        ],
+    }
+
+
+def _board_context(board: Board) -> dict:
+    attention = [
+        (seller, [tables.reason(item) for item in items])
+        for seller, items in board.attention_by_seller
+    ]
+    behind = board.behind_by_seller
+    not_reported = board.not_reported
+    return {
+        "board": board,
+        "attention": attention[:CARD_ITEMS],
+        "attention_rest": attention[CARD_ITEMS:],
+        "behind": behind[:CARD_ITEMS],
+        "behind_rest": behind[CARD_ITEMS:],
+        "not_reported": not_reported[:CARD_ITEMS],
+        "not_reported_rest": not_reported[CARD_ITEMS:],
+        "reported_today": board.reported_today,
+        "forecast": [(c, tables.forecast_share(c)) for c in board.forecast],
+    }
+
+
+@login_required
+def department(request: HttpRequest, code: str) -> HttpResponse:
+    """The head's home: the department's five questions on one screen."""
+    dept = access.get_department_or_404(request.user, code)
+    today = local_today(request)
+    name, period = period_of(request, today)
+    board = build([dept], period, today)[0]
+    export_tables = [tables.sellers_table(board), tables.attention_table(board)]
+    if (response := export_response(request, export_tables, period=period)) is not None:
+        return response
+    context = {
+        **_period_context(request, name, period),
+        **_board_context(board),
+        "department": dept,
+        "export_tables": export_tables,
+    }
+    return render(request, "dashboard/department.html", context)
+
+
+@login_required
+def departments(request: HttpRequest) -> HttpResponse:
+    """The director's view: the same questions, one block per department."""
+    visible = list(access.visible_departments(request.user).order_by("name"))
+    if not visible:
+        raise Http404("No departments to show")
+    today = local_today(request)
+    name, period = period_of(request, today)
+    boards = build(visible, period, today, detail=False)
+    export_tables = [tables.departments_table(boards)]
+    if (response := export_response(request, export_tables, period=period)) is not None:
+        return response
+    rows = [
+        {
+            **_board_context(board),
+            "main": tables.main_cell(board),
+        }
+        for board in boards
+    ]
+    context = {
+        **_period_context(request, name, period),
+        "rows": rows,
+        "as_of": boards[0].as_of if boards else today,
+        "export_tables": export_tables,
+    }
+    return render(request, "dashboard/departments.html", context)
+
+
+@login_required
+def seller(request: HttpRequest, login: str) -> HttpResponse:
+    """The drill-down from the board, and a seller's own progress page."""
+    employee = access.get_seller_or_404(request.user, login)
+    today = local_today(request)
+    name, period = period_of(request, today)
+    page = seller_page(employee, period, today, request.GET.get("kpi"), request.GET.get("by", ""))
+    export_tables = [points_table(page), reports_table(page)]
+    if (response := export_response(request, export_tables, period=period)) is not None:
+        return response
+    context = {
+        **_period_context(request, name, period),
+        "page": page,
+        "points_table": export_tables[0],
+        "own": request.user == employee.user,
+        "grains": [("day", _("by day")), ("week", _("by week")), ("month", _("by month"))],
+    }
+    return render(request, "dashboard/seller.html", context)
