@@ -12,6 +12,7 @@ urlpatterns = [
     path("sellers/<str:login>/", dashboard.seller, name="seller"),
     path("departments/", dashboard.departments, name="departments"),
     path("departments/<slug:code>/", dashboard.department, name="department"),
+    path("departments/", include("salespulse.dashboard.leaderboard_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("salespulse.api.urls")),
     path("reports/", include("salespulse.reports.urls")),
