@@ -143,6 +143,7 @@ def test_the_head_sees_the_full_table_most_improved_and_the_switch(client, team)
     assert response.context["improved"].rows[0][0] == "Борис Крупнов"
     assert 'name="show" value="1"' in html
     assert "120\u00a0%" in html and "90\u00a0%" in html
+    assert "Места — по % выполнения плана на сегодня" in html
 
 
 def test_a_seller_sees_only_their_own_place_while_the_board_is_hidden(client, team):
@@ -153,6 +154,7 @@ def test_a_seller_sees_only_their_own_place_while_the_board_is_hidden(client, te
     for other in ("Мелкова", "Мария", "Безпланова", "Нина", "small", "noplan"):
         assert other not in html
     assert "2 из 2" in html
+    assert "Выполнение плана на сегодня" in html
     assert response.context["own"].rank == 2
     assert 'name="show"' not in html
     # Nor can the table be had as a file.
