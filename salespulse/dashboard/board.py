@@ -307,7 +307,8 @@ def _collect_attention(
                 board.behind.append((seller, kpi, cell.behind))
             if kpi.is_additive and kpi.direction == Kpi.Direction.HIGHER:
                 values = series.values.get(kpi.code, {})
-                drop = attention.falling(values, series.is_working, board.as_of)
+                counts = kpi.unit == Kpi.Unit.COUNT
+                drop = attention.falling(values, series.is_working, board.as_of, counts=counts)
                 if drop is not None:
                     items.append(
                         Attention(seller, "falling", kpi, 60 + drop.drop * 100, {"drop": drop})

@@ -91,11 +91,16 @@ def falling(
     as_of: date,
     weeks: int = FALLING_WEEKS,
     threshold: Decimal = FALLING_DROP,
+    counts: bool = False,
 ) -> Falling | None:
     """A drop of the last seven days against the weeks before, per working day.
 
     Per working day, so a week with a holiday or a day of sick leave is not a "drop".
     Needs figures on at least half of the earlier working days: a newcomer has no baseline.
+    For counts (calls, deals) the drop must also exceed chance: 4 deals in a week instead of
+    the usual 5 is noise, 355 calls instead of 510 is not. Counts of independent events
+    scatter by about the square root of the expected number, so the shortfall must reach
+    twice that.
     """
     recent_start = as_of - timedelta(days=6)
     base_start = recent_start - timedelta(days=7 * weeks)
@@ -114,6 +119,10 @@ def falling(
     drop = (usual - recent) / usual
     if drop < threshold:
         return None
+    if counts:
+        expected = usual * len(recent_work)
+        if expected - recent * len(recent_work) < 2 * expected.sqrt():
+            return None
     return Falling(recent, usual, drop)
 
 

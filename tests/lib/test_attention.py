@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from salespulse.lib import attention
 
 MONDAY = date(2026, 3, 2)
+FRIDAY = date(2026, 4, 3)  # five weeks on
 
 
 def weekdays(day: date) -> bool:
@@ -50,7 +51,7 @@ def test_behind_in_units_and_days_of_work():
 
 
 def test_falling_against_own_last_four_weeks():
-    as_of = MONDAY + timedelta(days=34)  # a Friday, five weeks on
+    as_of = FRIDAY
     days = steady(100, MONDAY, 28) | steady(70, as_of - timedelta(days=6), 7)
     drop = attention.falling(days, weekdays, as_of)
     assert drop is not None
@@ -58,14 +59,14 @@ def test_falling_against_own_last_four_weeks():
 
 
 def test_a_small_dip_is_noise():
-    as_of = MONDAY + timedelta(days=34)
+    as_of = FRIDAY
     days = steady(100, MONDAY, 28) | steady(85, as_of - timedelta(days=6), 7)
     assert attention.falling(days, weekdays, as_of) is None
 
 
 def test_a_holiday_week_is_not_a_drop():
     # Per working day: three working days of 100 are as good as five.
-    as_of = MONDAY + timedelta(days=34)
+    as_of = FRIDAY
     holidays = {as_of - timedelta(days=1), as_of - timedelta(days=2)}
 
     def working(day: date) -> bool:
@@ -80,7 +81,7 @@ def test_a_holiday_week_is_not_a_drop():
 
 
 def test_a_newcomer_without_history_is_not_falling():
-    as_of = MONDAY + timedelta(days=34)
+    as_of = FRIDAY
     days = steady(10, as_of - timedelta(days=6), 7)
     assert attention.falling(days, weekdays, as_of) is None
 
@@ -118,3 +119,14 @@ def test_behind_is_positive_and_consistent(fact, plan_to_date, plan, days):
         assert gap.days * plan / days == gap.units or abs(gap.days * plan / days - gap.units) < D(
             "0.0001"
         )
+
+
+def test_a_small_count_dropping_by_one_is_chance():
+    # One deal a day, four last week instead of five: 20 % down, but that is luck.
+    as_of = FRIDAY
+    days = steady(1, MONDAY, 28) | {as_of - timedelta(days=i): D(1) for i in range(4)}
+    assert attention.falling(days, weekdays, as_of) is not None
+    assert attention.falling(days, weekdays, as_of, counts=True) is None
+    # 355 calls instead of 510 is not luck.
+    calls = steady(102, MONDAY, 28) | steady(71, as_of - timedelta(days=6), 7)
+    assert attention.falling(calls, weekdays, as_of, counts=True) is not None
