@@ -15,12 +15,13 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
 
+from salespulse.dashboard.board import as_of_for
 from salespulse.kpis.figures import load, sellers_queryset, span_for
 from salespulse.kpis.models import Kpi
 from salespulse.kpis.report import role_kpis
 from salespulse.lib import ranking
 from salespulse.lib.kpi import Engine, Result, Series
-from salespulse.lib.periods import Kind, Period
+from salespulse.lib.periods import Period
 from salespulse.lib.table import Column, Table
 from salespulse.org.models import Department, Employee
 
@@ -68,13 +69,6 @@ def seller_name(seller: Employee) -> str:
     return seller.user.get_full_name() or seller.login
 
 
-def as_of_for(period: Period, today: date) -> date:
-    """The last day that counts: today's figures are still coming in (as on the board)."""
-    if period.kind is Kind.DAY or period.start >= today:
-        return min(today, period.end)
-    return min(today - timedelta(days=1), period.end)
-
-
 def previous_as_of(period: Period, as_of: date) -> tuple[Period, date] | None:
     """The previous period and the day that ends the same stretch of it (as the engine's
     `previous`): the 1st–19th of March compares with the 1st–19th of February."""
@@ -105,6 +99,7 @@ def department_kpis(sellers: Sequence[Employee]) -> tuple[list[Kpi], dict[int, s
 
 
 def build(department: Department, code: str | None, period: Period, today: date) -> Leaderboard:
+    # Judged up to yesterday like the head's board: today's figures are still coming in.
     as_of = as_of_for(period, today)
     last = max(period.start, min(as_of, period.end))
     # Who worked here at some point of the period so far: not who left before it began.
