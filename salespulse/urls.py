@@ -13,6 +13,7 @@ urlpatterns = [
     path("departments/", dashboard.departments, name="departments"),
     path("departments/<slug:code>/", dashboard.department, name="department"),
     path("departments/", include("salespulse.dashboard.leaderboard_urls")),
+    path("departments/", include("salespulse.dashboard.funnel_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("salespulse.api.urls")),
     path("reports/", include("salespulse.reports.urls")),

@@ -91,7 +91,9 @@ def seller_page(
             upto = min(as_of, bucket.end)
             r = figures.engine.evaluate(kpi.code, series, bucket, upto)
             fact = r.fact if bucket.start <= as_of else None
-            plan = r.plan if kpi.is_additive else r.plan_to_date
+            # The bucket in progress is compared with its plan so far, like the board does.
+            whole = kpi.is_additive and bucket.end <= as_of
+            plan = r.plan if whole else r.plan_to_date
             page.points.append((_label(grain, bucket), fact, plan))
         page.chart = mark_safe(  # noqa: S308 - our own SVG, labels escaped inside
             plan_fact_chart(

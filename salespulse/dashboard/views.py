@@ -10,8 +10,14 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from salespulse.dashboard import tables
-from salespulse.dashboard.board import Board, build
+from salespulse.dashboard.board import Board, build, department_sellers
 from salespulse.dashboard.exporting import export_response
+from salespulse.dashboard.funnel import (
+    department_funnel,
+    funnel_table,
+    seller_funnel_html,
+    verdict,
+)
 from salespulse.dashboard.seller import points_table, reports_table, seller_page
 from salespulse.front.views import local_today
 from salespulse.lib.periods import PERIOD_NAMES, Period, named_period
@@ -80,7 +86,13 @@ def department(request: HttpRequest, code: str) -> HttpResponse:
     today = local_today(request)
     name, period = period_of(request, today)
     board = build([dept], period, today)[0]
-    export_tables = [tables.sellers_table(board), tables.attention_table(board)]
+    # The funnel reads the figures the board loaded: no extra query.
+    funnel_data = department_funnel(board.sellers, period, board.as_of, figures=board.figures)
+    export_tables = [
+        tables.sellers_table(board),
+        tables.attention_table(board),
+        funnel_table(funnel_data, period),
+    ]
     if (response := export_response(request, export_tables, period=period)) is not None:
         return response
     context = {
@@ -88,6 +100,7 @@ def department(request: HttpRequest, code: str) -> HttpResponse:
         **_board_context(board),
         "department": dept,
         "export_tables": export_tables,
+        "funnel_verdict": verdict(funnel_data) if funnel_data.bottleneck else None,
     }
     return render(request, "dashboard/department.html", context)
 
@@ -128,12 +141,16 @@ def seller(request: HttpRequest, login: str) -> HttpResponse:
     name, period = period_of(request, today)
     page = seller_page(employee, period, today, request.GET.get("kpi"), request.GET.get("by", ""))
     export_tables = [points_table(page), reports_table(page)]
+    # The seller's funnel against the team's median needs the team's figures.
+    team = department_sellers([employee.department]) if employee.department_id else [employee]
+    funnel_data = department_funnel(team, period, page.as_of)
     if (response := export_response(request, export_tables, period=period)) is not None:
         return response
     context = {
         **_period_context(request, name, period),
         "page": page,
         "points_table": export_tables[0],
+        "seller_funnel_html": seller_funnel_html(funnel_data, employee),
         "own": request.user == employee.user,
         "grains": [("day", _("by day")), ("week", _("by week")), ("month", _("by month"))],
     }

@@ -56,7 +56,8 @@ def plan_fact_chart(
         if v is not None
     )
     ticks = "".join(
-        f'<text x="{x(i):.1f}" y="{height - 4}" text-anchor="middle">{escape(label)}</text>'
+        f'<text x="{x(i):.1f}" y="{height - 4}" text-anchor="{_anchor(i, n)}">'
+        f"{escape(label)}</text>"
         for i, label in enumerate(labels)
         if n <= 8 or i % max(1, n // 6) == 0 or i == n - 1
     )
@@ -70,6 +71,15 @@ def plan_fact_chart(
         f'<path class="fact" d="{path(fact)}"/><g class="dots">{dots}</g>'
         f'<g class="ticks">{ticks}</g></svg>'
     )
+
+
+def _anchor(i: int, n: int) -> str:
+    """Edge labels hang inwards, so the first and last ones are not cut off."""
+    if n > 1 and i == 0:
+        return "start"
+    if n > 1 and i == n - 1:
+        return "end"
+    return "middle"
 
 
 def sparkline(values: Sequence[Number | None], width: int = 80, height: int = 20) -> str:

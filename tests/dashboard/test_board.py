@@ -25,7 +25,10 @@ HOLIDAYS = {date(2026, 2, 23), date(2026, 3, 9)}
 
 def fact(seller, code, day, value, auto=None):
     DailyFact.objects.create(
-        employee=seller, kpi=Kpi.objects.get(code=code), day=day, value=Decimal(value),
+        employee=seller,
+        kpi=Kpi.objects.get(code=code),
+        day=day,
+        value=Decimal(value),
         auto_value=None if auto is None else Decimal(auto),
     )
 
@@ -116,9 +119,7 @@ def test_totals_are_sums_and_ratios_of_sums(team):
     totals = {c.kpi.code: c.result for c in board.totals}
     # 1600 s over 40 conversations: 40 s, not the mean of 100 s and 20 s.
     assert totals["avg_talk_time"].fact == Decimal(40)
-    assert totals["calls"].fact == sum(
-        ln.cells[0].result.fact for ln in board.lines
-    )
+    assert totals["calls"].fact == sum(ln.cells[0].result.fact for ln in board.lines)
 
 
 def test_a_typed_figure_far_from_telephony_is_flagged(team):
