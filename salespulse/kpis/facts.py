@@ -34,36 +34,43 @@ def set_auto_facts(rows: Iterable[AutoRow]) -> int:
     wanted = {(emp, kpi_ids[code], day): value for emp, code, day, value in rows}
     employees = {emp for emp, _, _ in wanted}
     days = [day for _, _, day in wanted]
+    # Plain tuples, not model instances: an import refreshes thousands of seller-days.
     existing = {
-        (f.employee_id, f.kpi_id, f.day): f
-        for f in DailyFact.objects.filter(
+        (emp, kpi, day): (value, auto_value, source)
+        for emp, kpi, day, value, auto_value, source in DailyFact.objects.filter(
             employee_id__in=employees,
             kpi_id__in=set(kpi_ids.values()),
             day__range=(min(days), max(days)),
-        )
+        ).values_list("employee_id", "kpi_id", "day", "value", "auto_value", "source")
     }
-    to_create, to_update = [], []
-    for key, value in wanted.items():
-        fact = existing.get(key)
+    report = DailyFact.Source.REPORT
+    changed = []
+    for (emp, kpi, day), value in wanted.items():
+        fact = existing.get((emp, kpi, day))
         if fact is None:
-            emp, kpi, day = key
-            to_create.append(
-                DailyFact(employee_id=emp, kpi_id=kpi, day=day, value=value, auto_value=value,
-                          source=DailyFact.Source.AUTO)
-            )  # fmt: skip
-            continue
-        if fact.auto_value == value and (
-            fact.source == DailyFact.Source.REPORT or fact.value == value
-        ):
-            continue
-        fact.auto_value = value
-        if fact.source != DailyFact.Source.REPORT:
-            fact.value = value
-            fact.source = DailyFact.Source.AUTO
-        to_update.append(fact)
-    DailyFact.objects.bulk_create(to_create, batch_size=1000)
-    DailyFact.objects.bulk_update(to_update, ["value", "auto_value", "source"], batch_size=1000)
-    return len(to_create) + len(to_update)
+            shown, source = value, DailyFact.Source.AUTO
+        else:
+            old_value, old_auto, old_source = fact
+            if old_auto == value and (old_source == report or old_value == value):
+                continue
+            # What the seller reported stays; only the figure beside it follows events.
+            shown, source = (
+                (old_value, report) if old_source == report else (value, DailyFact.Source.AUTO)
+            )
+        changed.append(
+            DailyFact(employee_id=emp, kpi_id=kpi, day=day, value=shown, auto_value=value,
+                      source=source)
+        )  # fmt: skip
+    # One upsert per thousand rows; `updated_at` is only set on the rows it creates, as
+    # an import's refresh never moved it on existing rows.
+    DailyFact.objects.bulk_create(
+        changed,
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["employee", "kpi", "day"],
+        update_fields=["value", "auto_value", "source"],
+    )
+    return len(changed)
 
 
 @transaction.atomic

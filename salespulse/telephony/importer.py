@@ -222,7 +222,12 @@ def _insert_new(source: CallSource, rows: list[list]) -> set[str]:
 
 
 def refresh_day_facts(touched: set[tuple[int, date]]) -> int:
-    """Recompute the call KPIs of these seller-days from their stored legs."""
+    """Recompute the call KPIs of these seller-days from their stored legs.
+
+    The counting rules are `cdr.day_figures`; here the database groups the legs into calls
+    (one row per seller, day and call) and Python only looks at the legs of the calls a
+    seller answered more than once, whose talk is the union of their talk intervals.
+    """
     if not touched:
         return 0
     directory = _thresholds()
@@ -232,57 +237,43 @@ def refresh_day_facts(touched: set[tuple[int, date]]) -> int:
     }
     employees = sorted({e for e, _ in touched})
     days = [d for _, d in touched]
-    legs: list[cdr.FactLeg] = []
-    # A raw cursor: the ORM's per-value conversions cost more than the counting itself,
-    # and only the answered legs need their times.
-    table = CallLeg._meta.db_table
-    parse = _db_datetime
+    figures: dict[tuple[int, date], cdr.DayFigures] = {}
+    default = _default_threshold()
     with connection.cursor() as cursor:
         for i in range(0, len(employees), 500):
             chunk = employees[i : i + 500]
-            marks = ", ".join(["%s"] * len(chunk))
+            where = _where_days(chunk, min(days), max(days))
             cursor.execute(
-                f'SELECT employee_id, day, call_key, direction, disposition, answer, "end", '
-                f"billsec, source_id FROM {table} "
-                f"WHERE employee_id IN ({marks}) AND day BETWEEN %s AND %s",
-                [
-                    *chunk,
-                    connection.ops.adapt_datefield_value(min(days)),
-                    connection.ops.adapt_datefield_value(max(days)),
-                ],
+                _CALLS_SQL.format(table=CallLeg._meta.db_table, where=where[0]), where[1]
             )
+            calls = cursor.fetchall()
+            unions = _talk_unions(cursor, where) if any(row[9] > 1 for row in calls) else {}
             for (
-                employee,
-                day,
-                key,
-                direction,
-                disposition,
-                answer,
-                end,
-                billsec,
-                source,
-            ) in cursor.fetchall():
+                employee, day, source, key, answered, outbound, inbound, internal, unknown,
+                answered_legs, talk,
+            ) in calls:  # fmt: skip
                 day = _as_date(day)
                 if (employee, day) not in touched:
                     continue
-                answered = disposition == "answered"
-                legs.append(
-                    cdr.FactLeg(
-                        employee_id=employee,
-                        day=day,
-                        call_key=f"{source}:{key}",
-                        direction=direction,
-                        answered=answered,
-                        talk_start=(
-                            (parse(answer) if answer else parse(end) - timedelta(seconds=billsec))
-                            if answered
-                            else _EPOCH
-                        ),
-                        billsec=billsec,
-                        counts=direction == "" or direction in counted.get(source, ()),
-                    )
+                figures_day = figures.get((employee, day))
+                if figures_day is None:
+                    figures_day = figures[employee, day] = cdr.DayFigures()
+                directions = counted.get(source, ())
+                counts = unknown or (
+                    (outbound and "outbound" in directions)
+                    or (inbound and "inbound" in directions)
+                    or (internal and "internal" in directions)
                 )
-    figures = cdr.day_figures(legs, lambda pk: directory.get(pk, _default_threshold()))
+                if not counts or not (outbound or internal or unknown or answered):
+                    continue
+                figures_day.calls += 1
+                if answered:
+                    if answered_legs > 1:
+                        talk = unions[employee, day, source, key]
+                    figures_day.answered_calls += 1
+                    figures_day.talk_time += talk
+                    if talk > directory.get(employee, default):
+                        figures_day.conversations += 1
     known = set(Kpi.objects.filter(code__in=KPI_CODES).values_list("code", flat=True))
     empty = cdr.DayFigures()
     rows_out = [
@@ -294,7 +285,52 @@ def refresh_day_facts(touched: set[tuple[int, date]]) -> int:
     return set_auto_facts(rows_out)
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# One row per seller, day and call: which directions its legs have, whether the seller
+# answered, and the talk of a call with one answered leg (max of one value).
+_CALLS_SQL = """
+SELECT employee_id, day, source_id, call_key,
+       MAX(CASE WHEN disposition = 'answered' THEN 1 ELSE 0 END),
+       MAX(CASE WHEN direction = 'outbound' THEN 1 ELSE 0 END),
+       MAX(CASE WHEN direction = 'inbound' THEN 1 ELSE 0 END),
+       MAX(CASE WHEN direction = 'internal' THEN 1 ELSE 0 END),
+       MAX(CASE WHEN direction = '' THEN 1 ELSE 0 END),
+       SUM(CASE WHEN disposition = 'answered' THEN 1 ELSE 0 END),
+       MAX(CASE WHEN disposition = 'answered' THEN billsec ELSE 0 END)
+FROM {table} WHERE {where}
+GROUP BY employee_id, day, source_id, call_key
+"""
+
+# The answered legs of the calls a seller answered more than once.
+_MULTI_SQL = """
+SELECT employee_id, day, source_id, call_key, answer, "end", billsec FROM (
+  SELECT employee_id, day, source_id, call_key, answer, "end", billsec,
+         COUNT(*) OVER (PARTITION BY employee_id, day, source_id, call_key) AS legs
+  FROM {table} WHERE {where} AND disposition = 'answered'
+) answered WHERE legs > 1
+"""
+
+
+def _where_days(employees: list[int], first: date, last: date) -> tuple[str, list]:
+    marks = ", ".join(["%s"] * len(employees))
+    return (
+        f"employee_id IN ({marks}) AND day BETWEEN %s AND %s",
+        [
+            *employees,
+            connection.ops.adapt_datefield_value(first),
+            connection.ops.adapt_datefield_value(last),
+        ],
+    )
+
+
+def _talk_unions(cursor: Any, where: tuple[str, list]) -> dict[tuple, int]:
+    """(seller, day, source, call) -> the union of the seller's talk in that call."""
+    intervals: dict[tuple, list[tuple[datetime, int]]] = {}
+    parse = _db_datetime
+    cursor.execute(_MULTI_SQL.format(table=CallLeg._meta.db_table, where=where[0]), where[1])
+    for employee, day, source, key, answer, end, billsec in cursor.fetchall():
+        start = parse(answer) if answer else parse(end) - timedelta(seconds=billsec)
+        intervals.setdefault((employee, _as_date(day), source, key), []).append((start, billsec))
+    return {key: cdr.talk_union(parts) for key, parts in intervals.items()}
 
 
 def _db_datetime(value: datetime | str) -> datetime:

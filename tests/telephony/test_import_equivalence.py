@@ -1,0 +1,148 @@
+"""The fast import path gives exactly the figures of the reference counting rules.
+
+`cdr.day_figures` is the plain statement of the rules (README, "Telephony"); the importer
+counts in the database and in one pass over the file. On a messy file (every kind of
+multi-leg call, sellers in two time zones, a department with its own threshold, a source
+that does not count inbound calls, duplicate rows, rows out of order, a bad row, an
+Excel re-save without quotes and seconds, batches cutting calls in half) the stored legs
+and the day facts must say what the rules say of those legs.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from salespulse.kpis.models import DailyFact
+from salespulse.lib import cdr
+from salespulse.lib.cdrgen import Call, Pbx, asterisk_line
+from salespulse.org.models import Employee
+from salespulse.telephony.importer import KPI_CODES, import_file
+from salespulse.telephony.models import CallLeg, CallSource, ConversationThreshold
+from tests.factories import make_department, make_seller
+from tests.telephony.conftest import MSK
+
+pytestmark = pytest.mark.django_db
+
+
+def messy_lines(seed: int) -> list[str]:
+    rng = random.Random(seed)
+    pbx = Pbx(MSK, seed=seed)
+    exts = ["101", "102", "103", "104", "105"]
+    lines: list[str] = []
+    moment = datetime(2026, 2, 2, 20, 30, tzinfo=MSK)  # crosses midnight in both zones
+    for _ in range(120):
+        moment += timedelta(seconds=rng.randint(20, 400))
+        number = "79" + str(rng.randrange(10**8, 10**9))
+        ext = rng.choice(exts)
+        kind = rng.random()
+        if kind < 0.4:
+            talk = rng.choice([None, 3, 15, 16, rng.randint(1, 300)])
+            call = pbx.outbound(ext, number, moment, talk)
+        elif kind < 0.6:
+            group = rng.sample(exts, 3)
+            call = pbx.ring_group(number, group, rng.choice(group), moment, rng.randint(5, 90))
+        elif kind < 0.7:
+            # Put on hold and picked up again on another channel: two answered legs of one
+            # call, overlapping or not, whose talk is the union of both.
+            first = pbx.outbound(ext, number, moment, rng.randint(5, 40)).records[0]
+            again = moment + timedelta(seconds=rng.randint(10, 90))
+            second = pbx.outbound(ext, number, again, rng.randint(5, 40)).records[0]
+            second.update(uniqueid=first["uniqueid"], linkedid=first["linkedid"])
+            call = Call([first, second])
+        elif kind < 0.8:
+            call = pbx.queue_via_local(number, ext, moment, rng.choice([10, 15, 16, 200]))
+        else:
+            other = rng.choice([e for e in exts if e != ext])
+            call = pbx.transfer(number, ext, other, moment, rng.randint(5, 30), rng.randint(5, 60))
+        lines += [asterisk_line(r, rng.choice([17, 18, 21])) for r in call.records]
+    rng.shuffle(lines[40:80])  # out of time order
+    lines += lines[10:20]  # duplicate rows
+    lines.insert(50, '"a","b","c"')  # a bad row
+    # An Excel re-save of a few rows: no quotes, dates without seconds.
+    for i in range(100, 110):
+        cells = next(csv.reader([lines[i]]))
+        for j, cell in enumerate(cells):
+            if len(cell) == 19 and cell[4] == "-" and cell[10] == " ":
+                cells[j] = cell[:16]
+        out = io.StringIO()
+        csv.writer(out, lineterminator="").writerow(cells)
+        lines[i] = out.getvalue()
+    return lines
+
+
+def reference_figures() -> dict[tuple[int, date], dict[str, int]]:
+    """The rules, applied to every stored leg (the importer before it counted in SQL)."""
+    counted = {s.pk: s.counted_directions for s in CallSource.objects.all()}
+    own = dict(ConversationThreshold.objects.values_list("department_id", "seconds"))
+    thresholds = {e.pk: own.get(e.department_id, 15) for e in Employee.objects.all()}
+    legs = [
+        cdr.FactLeg(
+            employee_id=leg.employee_id,
+            day=leg.day,
+            call_key=f"{leg.source_id}:{leg.call_key}",
+            direction=leg.direction,
+            answered=leg.disposition == "answered",
+            talk_start=(leg.answer or leg.end - timedelta(seconds=leg.billsec)).astimezone(UTC),
+            billsec=leg.billsec,
+            counts=leg.direction == "" or leg.direction in counted[leg.source_id],
+        )
+        for leg in CallLeg.objects.filter(employee__isnull=False)
+    ]
+    return {
+        key: figures.as_kpis()
+        for key, figures in cdr.day_figures(legs, thresholds.__getitem__).items()
+    }
+
+
+def stored_figures() -> dict[tuple[int, date], dict[str, int]]:
+    found: dict[tuple[int, date], dict[str, int]] = {}
+    for employee, day, code, value in DailyFact.objects.filter(kpi__code__in=KPI_CODES).values_list(
+        "employee_id", "day", "kpi__code", "auto_value"
+    ):
+        found.setdefault((employee, day), {})[code] = int(value)
+    return found
+
+
+@pytest.mark.parametrize(("seed", "batch_size"), [(1, 7), (2, 50), (3, 10_000)])
+def test_the_import_counts_what_the_rules_say(tmp_path, seed, batch_size):
+    cold = make_department("cold", "Холодные звонки")
+    warm = make_department("warm", "Тёплые звонки")
+    ConversationThreshold.objects.create(department=warm, seconds=30)
+    for i, ext in enumerate(["101", "102", "103", "104"]):
+        make_seller(
+            f"s{ext}", cold if i < 2 else warm, "cold_caller", extension=ext,
+            timezone="Europe/Moscow" if i % 2 else "Asia/Yekaterinburg",
+        )  # fmt: skip
+    lines = messy_lines(seed)
+    path = tmp_path / "Master.csv"
+    path.write_text("\n".join(lines) + "\n")
+    now = datetime(2026, 2, 10, tzinfo=UTC)
+    office = CallSource.objects.create(name="office", format="asterisk", timezone="Europe/Moscow")
+    result, _record = import_file(office, str(path), batch_size=batch_size, now=now)
+    assert result.rejected_total == 1 and result.imported > 200
+    # A second source reads the second half again and counts outbound calls only.
+    half = tmp_path / "half.csv"
+    half.write_text("\n".join(lines[len(lines) // 2 :]) + "\n")
+    outbound = CallSource.objects.create(
+        name="outbound", format="asterisk", timezone="Europe/Moscow", directions="outbound"
+    )
+    import_file(outbound, str(half), batch_size=batch_size, now=now)
+    again, _record = import_file(office, str(path), batch_size=batch_size, now=now)
+    assert again.imported == 0
+
+    expected = reference_figures()
+    assert sum(f["calls"] for f in expected.values()) > 100
+    assert any(f["answered_calls"] != f["conversations"] for f in expected.values())
+    stored = stored_figures()
+    assert {k: v for k, v in stored.items() if any(v.values())} == {
+        k: v for k, v in expected.items() if any(v.values())
+    }
+    assert all(
+        value == Decimal(int(value)) for value in DailyFact.objects.values_list("value", flat=True)
+    )
