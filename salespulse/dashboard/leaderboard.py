@@ -161,6 +161,7 @@ def leaderboard_table(board: Leaderboard, lines: Sequence[Line] | None = None) -
         columns += [
             Column("plan", _("Plan"), unit),
             Column("fact", _("Fact"), unit),
+            # xgettext:no-python-format
             Column("completion", _("% of plan to date"), "percent"),
             Column("change", _("Against the previous period, p.p."), "number"),
         ]
@@ -180,7 +181,9 @@ def improved_table(board: Leaderboard) -> Table:
         _("Most improved"),
         [
             Column("seller", _("Seller")),
+            # xgettext:no-python-format
             Column("before", _("% of plan, previous period"), "percent"),
+            # xgettext:no-python-format
             Column("now", _("% of plan to date"), "percent"),
             Column("change", _("Rise, p.p."), "number"),
         ],

@@ -124,6 +124,7 @@ def points_table(page: SellerPage) -> Table:
             Column("when", grain_title),
             Column("plan", _("Plan"), unit),
             Column("fact", _("Fact"), unit),
+            # xgettext:no-python-format
             Column("done", _("% of plan"), "percent"),
         ],
     )

@@ -23,6 +23,7 @@ def sellers_table(board: Board) -> Table:
         columns += [
             Column(f"{kpi.code}_plan", f"{kpi.name}: {_('plan')}", unit),
             Column(f"{kpi.code}_fact", f"{kpi.name}: {_('fact')}", unit),
+            # xgettext:no-python-format
             Column(f"{kpi.code}_done", f"{kpi.name}: {_('% of plan to date')}", "percent"),
             Column(f"{kpi.code}_forecast", f"{kpi.name}: {_('forecast')}", unit),
         ]
@@ -137,8 +138,10 @@ def departments_table(boards: Sequence[Board]) -> Table:
             Column("kpi", _("KPI")),
             Column("plan", _("Plan"), "number"),
             Column("fact", _("Fact"), "number"),
+            # xgettext:no-python-format
             Column("done", _("% of plan to date"), "percent"),
             Column("forecast", _("Forecast"), "number"),
+            # xgettext:no-python-format
             Column("forecast_share", _("Forecast, % of plan"), "percent"),
             Column("behind", _("Sellers behind plan"), "count"),
             Column("missing", _("No report"), "count"),
