@@ -28,6 +28,9 @@ from salespulse.reports.status import DayStatus, missing_streak, statuses
 
 # Weeks in a sparkline; the funnel's stages are loaded with the board so it costs no query.
 SPARK_WEEKS = 8
+# The overview of all departments reads as little as its questions need: no previous
+# period, and sparklines as long as the falling check's own five weeks.
+OVERVIEW_SPARK_WEEKS = 5
 FUNNEL_CODES = ("calls", "conversations", "leads", "deals_count", "deals_sum")
 # How far back report statuses are read to count a streak of missing reports.
 STREAK_DAYS = 21
@@ -157,12 +160,17 @@ def build(
     as_of = as_of_for(period, today)
     sellers = department_sellers(departments)
     kpis_by_role = role_kpis({s.sales_role_id for s in sellers if s.sales_role_id})
-    codes = {k.code for ks in kpis_by_role.values() for k in ks} | set(extra_codes)
-    spark_start = as_of - timedelta(days=7 * SPARK_WEEKS - 1)
+    codes = {k.code for ks in kpis_by_role.values() for k in ks}
+    if detail:
+        codes |= set(extra_codes)
+    weeks = SPARK_WEEKS if detail else OVERVIEW_SPARK_WEEKS
+    spark_start = as_of - timedelta(days=7 * weeks - 1)
     falling_start = as_of - timedelta(days=7 * (attention.FALLING_WEEKS + 1))
-    start = min(period.previous().start, spark_start, falling_start)
+    start = min(period.start, spark_start, falling_start)
+    if detail:
+        start = min(start, period.previous().start)
     figures = load(sellers, start, max(period.end, as_of), kpi_codes=codes)
-    status = statuses(sellers, today - timedelta(days=STREAK_DAYS), today)
+    status = statuses(sellers, today - timedelta(days=STREAK_DAYS if detail else 14), today)
     gaps = _typed_gaps(sellers, period.start, as_of)
 
     by_dept: dict[int, list[Employee]] = defaultdict(list)
@@ -181,8 +189,11 @@ def build(
             )
         team = _group(figures, dept)
         for kpi in kpis:
-            result = figures.engine.evaluate(kpi.code, team, period, as_of)
-            spark = [figures.engine.value(kpi.code, team, a, b) for a, b in spark_weeks(as_of)]
+            # The overview loads no previous period: no trend arrow, the sparkline shows it.
+            result = figures.engine.evaluate(kpi.code, team, period, as_of, compare=detail)
+            spark = [
+                figures.engine.value(kpi.code, team, a, b) for a, b in spark_weeks(as_of, weeks)
+            ]
             board.totals.append(make_cell(kpi, result, spark))
         _collect_attention(board, status, gaps)
         boards.append(board)
@@ -199,11 +210,11 @@ def _group(figures: Figures, dept: Department) -> Group:
     )
 
 
-def spark_weeks(as_of: date) -> list[tuple[date, date]]:
+def spark_weeks(as_of: date, weeks: int = SPARK_WEEKS) -> list[tuple[date, date]]:
     """Seven-day stretches ending on as_of, oldest first."""
     return [
         (as_of - timedelta(days=7 * i + 6), as_of - timedelta(days=7 * i))
-        for i in reversed(range(SPARK_WEEKS))
+        for i in reversed(range(weeks))
     ]
 
 
@@ -232,10 +243,13 @@ def _line(
     series = figures.series[seller.pk]
     weeks = spark_weeks(board.as_of) if detail else []
     for kpi in board.kpis:
-        if kpi.code not in own:
+        # The overview only counts who is behind, falling or short of pace: additive KPIs.
+        if kpi.code not in own or not (detail or kpi.is_additive):
             cells.append(None)
             continue
-        result = figures.seller(seller, kpi.code, board.period, board.as_of)
+        result = figures.engine.evaluate(
+            kpi.code, series, board.period, board.as_of, compare=detail
+        )
         spark = [figures.engine.value(kpi.code, series, a, b) for a, b in weeks]
         cells.append(make_cell(kpi, result, spark))
     today = board.today

@@ -231,7 +231,11 @@ class Engine:
 
     # -- the whole picture ---------------------------------------------------------------
 
-    def evaluate(self, code: str, who: Series | Group, period: Period, as_of: date) -> Result:
+    def evaluate(
+        self, code: str, who: Series | Group, period: Period, as_of: date, compare: bool = True
+    ) -> Result:
+        """The KPI's whole picture; `compare=False` skips today's share and the previous
+        period (an overview of hundreds of sellers does not show them)."""
         kpi = self.kpi(code)
         upto = min(as_of, period.end)
         fact = self.value(code, who, period.start, upto) if upto >= period.start else None
@@ -254,7 +258,7 @@ class Engine:
             required_pace = None
 
         today_plan = today_fact = today_remainder = None
-        if as_of in period and kpi.additive:
+        if compare and as_of in period and kpi.additive:
             today_fact = self.value(code, who, as_of, as_of)
             if plan is not None:
                 today_plan = self.day_plans(code, who, as_of, as_of).get(as_of, ZERO)
@@ -263,7 +267,7 @@ class Engine:
         previous_period = period.previous()
         stretch = min((upto - period.start).days, previous_period.length - 1)
         previous = None
-        if upto >= period.start:
+        if compare and upto >= period.start:
             previous = self.value(
                 code, who, previous_period.start, previous_period.start + timedelta(days=stretch)
             )
