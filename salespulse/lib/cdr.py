@@ -293,6 +293,7 @@ class LegReader:
         # FreeSWITCH a-leg/b-leg links seen so far: uuid -> the call's key.
         self._fs_keys: dict[str, str] = {}
         self._times: dict[str, datetime] = {}
+        self._minutes: dict[float, str] = {}
 
     # The one entry point.
     def legs(self, rows: Iterable[Row]) -> Iterator[Leg | Rejected]:
@@ -374,8 +375,22 @@ class LegReader:
         self._times[text] = moment
         return moment
 
+    def _minute(self, moment: datetime) -> str:
+        """The start cut to the minute, for the row's id (legs of a minute share it)."""
+        key = moment.timestamp() // 60
+        text = self._minutes.get(key)
+        if text is None:
+            if len(self._minutes) > 50_000:
+                self._minutes.clear()
+            text = self._minutes[key] = moment.strftime("%Y%m%d%H%M")
+        return text
+
     def _seconds(self, record: dict[str, str], name: str) -> int | None:
         text = record.get(name, "").strip()
+        if text.isdigit():
+            seconds = int(text)
+            if seconds <= MAX_DURATION:
+                return seconds
         if not text:
             return None
         try:
@@ -493,7 +508,7 @@ class LegReader:
         if self.fmt == "csv":
             own = record.get("id", "").strip()
             leg.external_id = own or "h:" + _hash(
-                leg.start.strftime("%Y%m%d%H%M"), leg.agent, leg.src, leg.dst,
+                self._minute(leg.start), leg.agent, leg.src, leg.dst,
                 str(leg.duration), str(leg.billsec), leg.disposition, leg.direction,
             )  # fmt: skip
             leg.call_key = record.get("call_id", "").strip() or own or leg.external_id
@@ -504,7 +519,7 @@ class LegReader:
         # unique suffix, and times are cut to the minute because Excel drops seconds.
         leg.external_id = "h:" + _hash(
             leg.src, leg.dst, leg.channel, leg.dstchannel, record.get("lastapp", "").strip(),
-            leg.start.strftime("%Y%m%d%H%M"), str(leg.duration), str(leg.billsec),
+            self._minute(leg.start), str(leg.duration), str(leg.billsec),
             leg.disposition,
         )  # fmt: skip
         # An id Excel has turned into a number ("1706368044" or "1706368044,1") no longer
