@@ -41,7 +41,8 @@ test-postgres: $(VENV)/.installed-test
 	else SALESPULSE_DATA_DIR=$$(mktemp -d) DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -m "not browser"; fi
 
 bench: $(VENV)/.installed-test
-	$(BIN)/python bench/kpi_engine.py
+	$(BIN)/python bench/daily_loop.py
+	$(BIN)/python bench/dashboard.py
 
 clean:
 	rm -rf $(VENV) data
