@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext as _
 
 from salespulse.kpis.models import (
     DailyFact,
@@ -37,6 +38,19 @@ class KpiAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         # Built-in codes are referenced by imports and formulas: renaming one breaks them.
         return ["code"] if obj and obj.builtin else []
+
+    def get_deleted_objects(self, objs, request):
+        # A KPI another KPI's formula uses is protected, like a row a foreign key protects:
+        # the admin then shows what stands in the way instead of deleting.
+        deleted, counts, perms, protected = super().get_deleted_objects(objs, request)
+        doomed = {k.pk for k in objs}
+        for kpi in objs:
+            for user in kpi.formula_dependents():
+                if user.pk not in doomed:
+                    protected.append(
+                        _("%(kpi)s: its formula uses %(code)s") % {"kpi": user, "code": kpi.code}
+                    )
+        return deleted, counts, perms, protected
 
 
 @admin.register(Role)

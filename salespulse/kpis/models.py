@@ -94,7 +94,26 @@ class Kpi(models.Model):
     def parsed_formula(self) -> formula_lib.Formula | None:
         return formula_lib.parse(self.formula) if self.formula else None
 
+    def formula_dependents(self, code: str | None = None) -> list["Kpi"]:
+        """KPIs whose formula uses this one (by `code`, the saved one by default)."""
+        code = code or self.code
+        return [
+            k
+            for k in Kpi.objects.exclude(formula="").exclude(pk=self.pk)
+            if code in k.parsed_formula().names
+        ]
+
     def clean(self) -> None:
+        if self.pk:
+            # Formulas name KPIs by code: a renamed code would leave them pointing at nothing.
+            saved = Kpi.objects.filter(pk=self.pk).values_list("code", flat=True).first()
+            if saved and saved != self.code and (users := self.formula_dependents(saved)):
+                raise ValidationError(
+                    {
+                        "code": _("The formula of %(kpis)s uses this code; change it there first.")
+                        % {"kpis": ", ".join(k.code for k in users)}
+                    }
+                )
         needs_formula = (
             self.source == self.Source.DERIVED or self.aggregation == self.Aggregation.RATIO
         )
