@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import gc
 import json
+import queue
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -385,10 +387,81 @@ def _thresholds() -> dict[int, int]:
     }
 
 
-class Importer:
-    """Feeds legs to the database in batches and keeps the tally of one import."""
+def _store(source: CallSource, rows: list[list]) -> tuple[int, int]:
+    """One batch in one transaction: its new legs and the figures of the days they touch.
 
-    def __init__(self, source: CallSource, batch_size: int = BATCH_SIZE) -> None:
+    Returns how many legs were new and how many day facts changed.
+    """
+    with transaction.atomic():
+        new = _insert_new(source, rows)
+        touched = {
+            (row[15], _as_date(row[16])) for row in rows if row[15] is not None and row[1] in new
+        }
+        return len(new), refresh_day_facts(touched)
+
+
+class _Writer(threading.Thread):
+    """Stores the batches, in order, on its own connection while the next one is read.
+
+    Reading a file is Python work and storing it database work (SQLite and psycopg let
+    other threads run while they wait), so the two overlap. One batch waits at most:
+    memory stays flat. After a failure the writer stores nothing more, and the error is
+    raised in the importing thread at its next batch or at the end.
+    """
+
+    def __init__(self, source: CallSource) -> None:
+        super().__init__(name="call-writer", daemon=True)
+        self.source = source
+        self.jobs: queue.Queue[list[list] | None] = queue.Queue(maxsize=1)
+        self.error: BaseException | None = None
+        self.stored = self.new = self.facts_changed = 0
+        self.closed = False
+
+    def run(self) -> None:
+        try:
+            if connection.vendor == "sqlite":
+                with connection.cursor() as cursor:
+                    cursor.execute(f"PRAGMA cache_size = {SQLITE_CACHE_KIB * -1}")
+            while (rows := self.jobs.get()) is not None:
+                if self.error is None:
+                    new, changed = _store(self.source, rows)
+                    self.stored += len(rows)
+                    self.new += new
+                    self.facts_changed += changed
+        except BaseException as e:  # handed to the importing thread
+            self.error = e
+            while self.jobs.get() is not None:  # let the importing thread go on to the end
+                pass
+        finally:
+            connection.close()
+
+    def submit(self, rows: list[list]) -> None:
+        self.raise_error()
+        self.jobs.put(rows)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.jobs.put(None)
+            self.join()
+
+    def raise_error(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
+class Importer:
+    """Feeds legs to the database in batches and keeps the tally of one import.
+
+    `background`: store batches on a second connection while the next is read (see
+    `_Writer`); only for a caller outside a transaction, whose own connection would not
+    see the writer's uncommitted work nor the writer its. Call `close()` when not ending
+    with `finish()`.
+    """
+
+    def __init__(
+        self, source: CallSource, batch_size: int = BATCH_SIZE, *, background: bool = False
+    ) -> None:
         self.source = source
         self.batch_size = batch_size
         self.directory = Directory(source)
@@ -403,6 +476,10 @@ class Importer:
         self._unmapped: dict[str, set[int]] = {}
         self._batch: list[cdr.Leg] = []
         self._collect = gc.isenabled()
+        self._writer: _Writer | None = None
+        if background and not connection.in_atomic_block:
+            self._writer = _Writer(source)
+            self._writer.start()
 
     def feed(self, items: Iterable[cdr.Leg | cdr.Rejected]) -> None:
         result = self.result
@@ -438,7 +515,6 @@ class Importer:
         batch, self._batch = self._batch, []
         result = self.result
         unique: dict[str, list] = {}
-        touched: set[tuple[int, date]] = set()
         for leg in batch:
             who, day = self.directory.attribute(leg)
             key = hash(leg.call_key)
@@ -450,14 +526,16 @@ class Importer:
                 result.duplicates += 1
                 continue
             unique[leg.external_id] = _leg_row(self.source.pk, leg, who, day)
-        with transaction.atomic():
-            new = _insert_new(self.source, list(unique.values()))
-            for row in unique.values():
-                if row[1] in new and row[15] is not None:
-                    touched.add((row[15], _as_date(row[16])))
-            result.facts_changed += refresh_day_facts(touched)
-        result.imported += len(new)
-        result.duplicates += len(unique) - len(new)
+        del batch
+        rows = list(unique.values())
+        del unique
+        if self._writer is not None:
+            self._writer.submit(rows)
+        else:
+            new, changed = _store(self.source, rows)
+            result.imported += new
+            result.duplicates += len(rows) - new
+            result.facts_changed += changed
         if self._collect:
             gc.collect(1)  # the batch's cycles, if any (the import pauses automatic GC)
         self._calls_counted += len(self._calls)
@@ -466,8 +544,22 @@ class Importer:
             self._previous_calls = self._calls
         self._calls = set()
 
+    def close(self) -> None:
+        """Wait for the batches handed to the writer (if any); raise its error."""
+        writer = self._writer
+        if writer is not None and not writer.closed:
+            writer.close()
+            result = self.result
+            result.imported += writer.new
+            result.duplicates += writer.stored - writer.new
+            result.facts_changed += writer.facts_changed
+            writer.raise_error()
+
     def finish(self) -> ImportResult:
-        self.flush()
+        try:
+            self.flush()
+        finally:
+            self.close()
         self.result.calls = self._calls_counted + len(self._calls)
         self.result.unmapped = {
             k: len(v) for k, v in sorted(self._unmapped.items(), key=lambda kv: -len(kv[1]))
@@ -546,25 +638,33 @@ def import_file(
     now: datetime | None = None,
     progress: Callable[[float | None, int], None] | None = None,
     batch_size: int = BATCH_SIZE,
+    background: bool = True,
 ) -> tuple[ImportResult, CallImport]:
-    """Import one file and record the import; file-level problems become `result.error`."""
-    importer = Importer(source, batch_size)
+    """Import one file and record the import; file-level problems become `result.error`.
+
+    Outside a transaction the batches are stored by a second thread while the next one
+    is read (`background`, see `_Writer`); inside one, by the caller's connection.
+    """
+    importer = Importer(source, batch_size, background=background)
     result = importer.result
-    with _bulk_mode():
-        try:
-            with open_table(file) as table:
-                rows: Iterator[Row] = table.rows()
-                if progress is not None:
-                    rows = _reporting(rows, table.progress, progress)
-                try:
-                    importer.feed(reader_for(source, tz=tz, now=now).legs(rows))
-                finally:
-                    result.replaced_bytes = table.replaced
-                    result.replaced_lines = table.replaced_lines
-        except TabularError as e:
-            result.error = translate(e.message, e.params)
-            importer._batch.clear()
-        importer.finish()
+    try:
+        with _bulk_mode():
+            try:
+                with open_table(file) as table:
+                    rows: Iterator[Row] = table.rows()
+                    if progress is not None:
+                        rows = _reporting(rows, table.progress, progress)
+                    try:
+                        importer.feed(reader_for(source, tz=tz, now=now).legs(rows))
+                    finally:
+                        result.replaced_bytes = table.replaced
+                        result.replaced_lines = table.replaced_lines
+            except TabularError as e:
+                result.error = translate(e.message, e.params)
+                importer._batch.clear()
+            importer.finish()
+    finally:
+        importer.close()  # after a failure: the batches handed over are finished first
     if not result.error and result.rows == 0:
         result.error = _("The file has no call records.")
     if result.error:
