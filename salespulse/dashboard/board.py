@@ -7,6 +7,7 @@ grow with the number of sellers, KPIs or days.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -75,6 +76,13 @@ class Attention:
     kpi: Kpi | None
     weight: Decimal  # for ordering: bigger first
     detail: dict  # numbers the message is built from
+
+    @functools.cached_property
+    def text(self) -> str:
+        """The line the head reads, in the active language (built once per item)."""
+        from salespulse.dashboard.tables import reason
+
+        return reason(self)
 
 
 @dataclass

@@ -70,7 +70,7 @@ def attention_table(board: Board) -> Table:
         [Column("seller", _("Seller")), Column("reason", _("Reason"))],
     )
     for item in board.attention:
-        table.add(item.seller.user.get_full_name() or item.seller.login, reason(item))
+        table.add(item.seller.user.get_full_name() or item.seller.login, item.text)
     return table
 
 
