@@ -13,6 +13,7 @@ in isolation and the thresholds are named in one place:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -102,10 +103,7 @@ def falling(
     scatter by about the square root of the expected number, so the shortfall must reach
     twice that.
     """
-    recent_start = as_of - timedelta(days=6)
-    base_start = recent_start - timedelta(days=7 * weeks)
-    recent_days = [recent_start + timedelta(days=i) for i in range(7)]
-    base_days = [base_start + timedelta(days=i) for i in range(7 * weeks)]
+    recent_days, base_days = _windows(as_of, weeks)
     recent_work = [d for d in recent_days if is_working(d)]
     base_work = [d for d in base_days if is_working(d)]
     if not recent_work or not base_work:
@@ -124,6 +122,15 @@ def falling(
         if expected - recent * len(recent_work) < 2 * expected.sqrt():
             return None
     return Falling(recent, usual, drop)
+
+
+@functools.lru_cache(maxsize=64)
+def _windows(as_of: date, weeks: int) -> tuple[tuple[date, ...], tuple[date, ...]]:
+    """The last seven days to as_of, and the `weeks` weeks before them (shared by sellers)."""
+    recent_start = as_of - timedelta(days=6)
+    base_start = recent_start - timedelta(days=7 * weeks)
+    recent = tuple(recent_start + timedelta(days=i) for i in range(7))
+    return recent, tuple(base_start + timedelta(days=i) for i in range(7 * weeks))
 
 
 @dataclass(frozen=True)

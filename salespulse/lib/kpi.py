@@ -21,7 +21,7 @@ from enum import StrEnum
 
 from salespulse.lib.formula import Formula
 from salespulse.lib.periods import Period, days_between, month_end, month_start, next_month
-from salespulse.lib.plans import QUANTUM, PlanSet, day_plans
+from salespulse.lib.plans import QUANTUM, PlanSet, day_plans, spread
 
 ZERO = Decimal(0)
 
@@ -174,7 +174,13 @@ class Engine:
         quantum = QUANTUM.get(kpi.unit, Decimal("0.01"))
         last = month_end(first)
         if isinstance(who, Series):
-            result = day_plans(who.plans.get(code, PlanSet()), who.is_working, first, last, quantum)
+            plans = who.plans.get(code, PlanSet())
+            if plans.week or plans.day or first not in plans.month:
+                result = day_plans(plans, who.is_working, first, last, quantum)
+            else:
+                # The usual case: a month plan over the seller's working days of the month,
+                # which every KPI of the seller shares.
+                result = spread(plans.month[first], self._month_days(who, first), quantum)
         elif team := who.plans.get(code):
             result = day_plans(team, who.team_is_working, first, last, quantum)
         else:
@@ -184,6 +190,13 @@ class Engine:
                     result[d] = result.get(d, ZERO) + v
         who.memo[key] = result
         return result
+
+    @staticmethod
+    def _month_days(who: Series, first: date) -> list[date]:
+        key = ("month_days", first)
+        if key not in who.memo:
+            who.memo[key] = [d for d in days_between(first, month_end(first)) if who.is_working(d)]
+        return who.memo[key]
 
     def plan(self, code: str, who: Series | Group, start: date, end: date) -> Decimal | None:
         kpi = self.kpi(code)
