@@ -45,7 +45,7 @@ MAX_REJECTED_LISTED = 1000
 WRONG_FORMAT_AFTER = 100
 CALL_WINDOW = 50_000
 # SQLite's page cache during an import, KiB (its default is 2 MB).
-SQLITE_CACHE_KIB = 64 * 1024
+SQLITE_CACHE_KIB = 32 * 1024
 KPI_CODES = ("calls", "answered_calls", "conversations", "talk_time")
 
 _COLUMNS = [
@@ -404,9 +404,10 @@ class _Writer(threading.Thread):
     """Stores the batches, in order, on its own connection while the next one is read.
 
     Reading a file is Python work and storing it database work (SQLite and psycopg let
-    other threads run while they wait), so the two overlap. One batch waits at most:
-    memory stays flat. After a failure the writer stores nothing more, and the error is
-    raised in the importing thread at its next batch or at the end.
+    other threads run while they wait), so the two overlap. A batch is handed over when
+    the previous one is stored: two batches in memory at most. After a failure the
+    writer stores nothing more, and the error is raised in the importing thread at its
+    next batch or at the end.
     """
 
     def __init__(self, source: CallSource) -> None:
@@ -423,19 +424,25 @@ class _Writer(threading.Thread):
                 with connection.cursor() as cursor:
                     cursor.execute(f"PRAGMA cache_size = {SQLITE_CACHE_KIB * -1}")
             while (rows := self.jobs.get()) is not None:
-                if self.error is None:
+                try:
                     new, changed = _store(self.source, rows)
                     self.stored += len(rows)
                     self.new += new
                     self.facts_changed += changed
+                finally:
+                    del rows
+                    self.jobs.task_done()
         except BaseException as e:  # handed to the importing thread
             self.error = e
             while self.jobs.get() is not None:  # let the importing thread go on to the end
-                pass
+                self.jobs.task_done()
         finally:
             connection.close()
 
     def submit(self, rows: list[list]) -> None:
+        # The previous batch is stored first: one batch stored while the next is read,
+        # never more in memory.
+        self.jobs.join()
         self.raise_error()
         self.jobs.put(rows)
 
@@ -589,7 +596,7 @@ def _bulk_mode() -> Iterator[None]:
 
     The cyclic garbage collector is paused: an import makes millions of short-lived
     objects and no cycles, and each collection would walk every object of the batch.
-    SQLite gets a 64 MB page cache instead of 2 MB, so the indexes of the legs table stay
+    SQLite gets a 32 MB page cache instead of 2 MB, so the indexes of the legs table stay
     in memory while a file is appended to them.
     """
     collecting = gc.isenabled()
