@@ -5,7 +5,11 @@ Plain Python over day-level components, so every law of DESIGN.md can be propert
 - a `ratio` (or any formula) KPI is the formula over the period's aggregates: the ratio of
   sums, never the mean of daily ratios;
 - a `last` KPI is the latest snapshot on or before the period's end;
-- a `distinct` KPI counts the distinct keys seen over the whole period, never adds days.
+- an `opening` KPI is what stood when the period began: the latest snapshot before its
+  first day, or its formula (over snapshots) on the day before the period;
+- a `distinct` KPI counts the distinct keys seen over the whole period, never adds days;
+- a `cohort` KPI counts them too, but only the keys that had joined before the period's
+  first day (the clients of the portfolio at the period start).
 
 `as_of` is the last day whose figures count (a day in progress is not yet "passed").
 """
@@ -31,6 +35,8 @@ class Aggregation(StrEnum):
     RATIO = "ratio"
     LAST = "last"
     DISTINCT = "distinct"
+    OPENING = "opening"
+    COHORT = "cohort"
 
 
 class Direction(StrEnum):
@@ -59,6 +65,9 @@ class Series:
     values: Mapping[str, Mapping[date, Decimal]] = field(default_factory=dict)
     # Keys (clients, phone numbers) seen each day, for `distinct` KPIs.
     keys: Mapping[str, Mapping[date, frozenset[str]]] = field(default_factory=dict)
+    # For `cohort` KPIs: the day each key joined (a client's handover); a key without one
+    # was always there.
+    joined: Mapping[str, Mapping[str, date]] = field(default_factory=dict)
     plans: Mapping[str, PlanSet] = field(default_factory=dict)
     # The seller's own calendar: company calendar, absences, employment dates.
     is_working: Callable[[date], bool] = field(default=lambda day: day.weekday() < 5)
@@ -123,6 +132,11 @@ class Engine:
         """The KPI's figure over start..end, both included."""
         kpi = self.kpi(code)
         if kpi.formula is not None:
+            if kpi.aggregation is Aggregation.OPENING:
+                if end < start:
+                    return None
+                # What stood when the period began: the formula on the day before it.
+                start = end = start - timedelta(days=1)
             inputs = {name: self.value(name, who, start, end) for name in kpi.formula.names}
             return kpi.formula.evaluate(inputs)
         members = who.members if isinstance(who, Group) else [who]
@@ -135,10 +149,12 @@ class Engine:
                 lo, hi = bisect.bisect_left(days, start), bisect.bisect_right(days, end)
                 total += running[hi] - running[lo]
             return total
-        if kpi.aggregation is Aggregation.LAST:
+        if kpi.aggregation in (Aggregation.LAST, Aggregation.OPENING):
             # A snapshot stands until the next one, so the latest one before the end counts
-            # even when it was taken before the period began.
-            snapshots = [_last_on_or_before(m, code, end) for m in members]
+            # even when it was taken before the period began. An opening figure is the one
+            # standing at the end of the day before the period.
+            day = end if kpi.aggregation is Aggregation.LAST else start - timedelta(days=1)
+            snapshots = [_last_on_or_before(m, code, day) for m in members]
             known = [s for s in snapshots if s is not None]
             return sum(known, ZERO) if known else None
         if kpi.aggregation is Aggregation.DISTINCT:
@@ -147,6 +163,14 @@ class Engine:
                 for d, keys in m.keys.get(code, {}).items():
                     if start <= d <= end:
                         seen |= keys
+            return Decimal(len(seen))
+        if kpi.aggregation is Aggregation.COHORT:
+            seen = set()
+            for m in members:
+                joined = m.joined.get(code, {})
+                for d, keys in m.keys.get(code, {}).items():
+                    if start <= d <= end:
+                        seen.update(k for k in keys if (j := joined.get(k)) is None or j < start)
             return Decimal(len(seen))
         raise ValueError(f"KPI {code!r}: a ratio needs a formula")
 
@@ -213,7 +237,7 @@ class Engine:
         team = who.plans.get(code)
         if team and (level := team.level_on(day)) is not None:
             return level
-        if kpi.formula is not None:
+        if kpi.formula is not None and kpi.aggregation is not Aggregation.OPENING:
             # A team's average check plan is its deal sum plan over its deal count plan.
             inputs = {n: self.plan(n, who, *_month_of(day)) for n in kpi.formula.names}
             if all(v is not None for v in inputs.values()):
@@ -221,7 +245,7 @@ class Engine:
         levels = [lv for m in who.members if (lv := self.level(code, m, day)) is not None]
         if not levels:
             return None
-        if kpi.aggregation is Aggregation.LAST:
+        if kpi.aggregation in (Aggregation.LAST, Aggregation.OPENING):
             return sum(levels, ZERO)  # portfolio sizes add up
         return sum(levels, ZERO) / len(levels)
 
@@ -267,7 +291,8 @@ class Engine:
                 required_pace = max(plan - fact, ZERO) / left
         else:
             plan_to_date = self.level(code, who, upto) if plan is not None else None
-            forecast = fact if kpi.aggregation is not Aggregation.DISTINCT else None
+            counted = kpi.aggregation in (Aggregation.DISTINCT, Aggregation.COHORT)
+            forecast = None if counted else fact
             required_pace = None
 
         today_plan = today_fact = today_remainder = None

@@ -26,6 +26,19 @@ CATALOGUE = {
     "portfolio": KpiDef("portfolio", Aggregation.LAST),
     "buyers": KpiDef("buyers", Aggregation.DISTINCT),
     "costs": KpiDef("costs", Aggregation.SUM, unit="money", direction=Direction.LOWER),
+    # Retention as the built-in catalogue has it: the portfolio at the period start, and
+    # which of its clients bought in the period.
+    "portfolio_at_start": KpiDef(
+        "portfolio_at_start", Aggregation.OPENING, formula=parse("portfolio")
+    ),
+    "retained": KpiDef("retained", Aggregation.COHORT),
+    "retention": KpiDef(
+        "retention",
+        Aggregation.RATIO,
+        unit="percent",
+        formula=parse("retained / portfolio_at_start * 100"),
+    ),
+    "balance": KpiDef("balance", Aggregation.OPENING),
 }
 engine = Engine(CATALOGUE)
 
@@ -107,6 +120,141 @@ def test_a_snapshot_is_the_last_value_on_or_before_the_period_end():
     assert engine.value("portfolio", seller, date(2026, 1, 1), date(2026, 1, 31)) is None
     team = Group([seller, Series(values={"portfolio": {date(2026, 3, 1): D(5)}})])
     assert engine.value("portfolio", team, date(2026, 3, 1), date(2026, 3, 31)) == 50
+
+
+def test_an_opening_figure_is_the_snapshot_standing_the_day_before_the_period():
+    seller = Series(
+        values={
+            "portfolio": {
+                date(2026, 2, 20): D(40),
+                date(2026, 3, 1): D(42),
+                date(2026, 3, 10): D(45),
+            },
+            "balance": {date(2026, 2, 28): D(7), date(2026, 3, 1): D(9)},
+        }
+    )
+    march = (date(2026, 3, 1), date(2026, 3, 31))
+    # A change on the period's first day is already inside the period.
+    assert engine.value("portfolio_at_start", seller, *march) == 40
+    assert engine.value("balance", seller, *march) == 7
+    assert engine.value("portfolio_at_start", seller, date(2026, 3, 2), date(2026, 3, 2)) == 42
+    assert engine.value("portfolio_at_start", seller, date(2026, 2, 1), date(2026, 2, 28)) is None
+    team = Group([seller, Series(values={"portfolio": {date(2026, 1, 1): D(5)}})])
+    assert engine.value("portfolio_at_start", team, *march) == 45
+
+
+snapshots = st.dictionaries(days_2026, counts, max_size=20)
+
+
+@given(st.lists(snapshots, min_size=1, max_size=3), days_2026, days_2026)
+def test_an_opening_figure_depends_on_the_start_only_and_adds_up_over_a_team(members, a, b):
+    start, end = min(a, b), max(a, b)
+    eve = start - timedelta(days=1)
+    sellers = [Series(values={"portfolio": s, "balance": s}) for s in members]
+    for s, seller in zip(members, sellers, strict=True):
+        before = [d for d in s if d < start]
+        expected = s[max(before)] if before else None
+        assert engine.value("portfolio_at_start", seller, start, end) == expected
+        assert engine.value("balance", seller, start, end) == expected
+        # The portfolio at a period's start is the one at the end of the day before.
+        assert engine.value("portfolio", seller, eve, eve) == expected
+    known = [
+        v for seller in sellers if (v := engine.value("balance", seller, start, end)) is not None
+    ]
+    team = Group(sellers)
+    assert engine.value("portfolio_at_start", team, start, end) == (sum(known) if known else None)
+    assert engine.value("balance", team, start, start) == engine.value("balance", team, start, end)
+
+
+def test_a_cohort_counts_the_period_buyers_that_were_there_at_its_start():
+    march = (date(2026, 3, 1), date(2026, 3, 31))
+    anna = Series(
+        keys={"retained": {
+            date(2026, 3, 2): frozenset({"old", "new", "first_day"}),
+            date(2026, 3, 20): frozenset({"old", "undated"}),
+            date(2026, 2, 10): frozenset({"february"}),
+        }},
+        joined={"retained": {
+            "old": date(2025, 6, 1), "new": date(2026, 3, 2), "first_day": date(2026, 3, 1),
+            "february": date(2026, 1, 1),
+        }},
+    )  # fmt: skip
+    # «old» twice: once; «new» and «first_day» joined during March; «undated» always there.
+    assert engine.value("retained", anna, *march) == 2
+    # From the 2nd, «first_day» was there at the start; «new» still joined on it.
+    assert engine.value("retained", anna, date(2026, 3, 2), date(2026, 3, 31)) == 3
+    ivan = Series(
+        keys={"retained": {date(2026, 3, 5): frozenset({"old", "ivans"})}},
+        joined={"retained": {"ivans": date(2026, 1, 1)}},
+    )
+    # A department counts a client once, each member's keys by their own handovers.
+    assert engine.value("retained", Group([anna, ivan]), *march) == 3
+
+
+@st.composite
+def portfolios(draw):
+    """Clients handed over on some day (or always there), each buying on some days from
+    their handover on; the portfolio's size snapshots as crm.portfolio writes them."""
+    clients = draw(
+        st.dictionaries(
+            st.text("abcdef", min_size=1, max_size=3),
+            st.tuples(st.none() | days_2026, st.lists(days_2026, max_size=5)),
+            max_size=12,
+        )
+    )
+    joined = {c: h for c, (h, _) in clients.items() if h is not None}
+    keys: dict[date, set[str]] = {}
+    for c, (handover, buys) in clients.items():
+        for d in buys:
+            if handover is None or d >= handover:
+                keys.setdefault(d, set()).add(c)
+    handovers = sorted(h or date.min for h, _ in clients.values())
+    days = {h for h in handovers if h != date.min} | {START}
+    size = {d: D(sum(1 for h in handovers if h <= d)) for d in days}
+    series = Series(
+        values={"portfolio": size},
+        keys={"retained": {d: frozenset(k) for d, k in keys.items()}},
+        joined={"retained": joined},
+    )
+    return clients, series
+
+
+@given(st.lists(portfolios(), min_size=1, max_size=3), days_2026, days_2026)
+def test_retention_is_the_share_of_the_start_portfolio_that_bought_in_the_period(members, a, b):
+    start, end = min(a, b), max(a, b)
+    # Several managers' portfolios are distinct clients: prefix them with the manager.
+    at_start: set[str] = set()
+    bought: set[str] = set()
+    for i, (clients, series) in enumerate(members):
+        for c, (handover, buys) in clients.items():
+            if handover is None or handover < start:
+                at_start.add(f"{i}{c}")
+                if any(start <= d <= end for d in buys):
+                    bought.add(f"{i}{c}")
+        own_start = {c for c in clients if f"{i}{c}" in at_start}
+        own_bought = {c for c in clients if f"{i}{c}" in bought}
+        assert engine.value("retained", series, start, end) == len(own_bought)
+        if start > START:
+            assert engine.value("portfolio_at_start", series, start, end) == len(own_start)
+        # Never above 100 %, and a buyer counts once however many deals.
+        retention = engine.value("retention", series, start, end)
+        assert retention is None or D(0) <= retention <= 100
+    if start > START:
+        # A team: the sum of the members' start portfolios, its buyers among them.
+        renamed = [
+            Series(
+                values=s.values,
+                keys={"retained": {
+                    d: frozenset(f"{i}{k}" for k in ks) for d, ks in s.keys["retained"].items()
+                }},
+                joined={"retained": {f"{i}{k}": j for k, j in s.joined["retained"].items()}},
+            )
+            for i, (_, s) in enumerate(members)
+        ]  # fmt: skip
+        team = Group(renamed)
+        assert engine.value("retained", team, start, end) == len(bought)
+        expected = D(len(bought)) / len(at_start) * 100 if at_start else None
+        assert engine.value("retention", team, start, end) == expected
 
 
 # -- plan against fact -----------------------------------------------------------------
