@@ -193,3 +193,28 @@ def test_absence_ending_before_it_starts_is_refused_by_the_database(ann):
 
 def test_one_day_absence_is_fine(ann):
     Absence(employee=ann, kind="sick", start=date(2026, 3, 10), end=date(2026, 3, 10)).full_clean()
+
+
+def test_the_builtin_retention_kpis_are_valid_and_an_opening_formula_needs_snapshots():
+    role("account_manager")  # the built-in catalogue
+    for code in ("clients_at_start", "retained_buyers", "retention_pct"):
+        Kpi.objects.get(code=code).full_clean()
+    opening = Kpi(
+        code="deals_at_start",
+        name_ru="Сделки на начало",
+        source=Kpi.Source.DERIVED,
+        aggregation=Kpi.Aggregation.OPENING,
+        formula="deals_count + clients_in_work",
+    )
+    with pytest.raises(ValidationError) as excinfo:
+        opening.full_clean()
+    assert "deals_count" in errors_of(excinfo)["formula"][0]
+    cohort = Kpi(
+        code="typed_cohort",
+        name_ru="Когорта",
+        source=Kpi.Source.MANUAL,
+        aggregation=Kpi.Aggregation.COHORT,
+    )
+    with pytest.raises(ValidationError) as excinfo:
+        cohort.full_clean()
+    assert "aggregation" in errors_of(excinfo)

@@ -20,8 +20,8 @@ from salespulse.org.models import Employee
 
 # A seller whose role has any of these keeps a portfolio of clients.
 PORTFOLIO_KPIS = (
-    "clients_in_work", "buyers", "repeat_buyers", "repeat_deals", "repeat_sum",
-    "repeat_buyers_pct", "retention_pct", "avg_repeat_check",
+    "clients_in_work", "clients_at_start", "buyers", "retained_buyers", "repeat_buyers",
+    "repeat_deals", "repeat_sum", "repeat_buyers_pct", "retention_pct", "avg_repeat_check",
 )  # fmt: skip
 CHUNK = 900  # below SQLite's historical limit of 999 query parameters
 

@@ -103,8 +103,11 @@ def load(
     engine = Engine(catalogue)
     ids = [e.pk for e in employees]
     wanted = base_codes(catalogue, kpi_codes if kpi_codes is not None else catalogue)
-    snapshot_codes = {c for c in wanted if catalogue[c].aggregation is Aggregation.LAST}
-    distinct_codes = {c for c in wanted if catalogue[c].aggregation is Aggregation.DISTINCT}
+    # Snapshots at a period's end or start; keys counted over the period.
+    snapshot = (Aggregation.LAST, Aggregation.OPENING)
+    counted = (Aggregation.DISTINCT, Aggregation.COHORT)
+    snapshot_codes = {c for c in wanted if catalogue[c].aggregation in snapshot}
+    distinct_codes = {c for c in wanted if catalogue[c].aggregation in counted}
     day_codes = wanted - snapshot_codes - distinct_codes
 
     values: dict[int, dict[str, dict[date, Decimal]]] = defaultdict(lambda: defaultdict(dict))
@@ -142,7 +145,7 @@ def load(
             if latest.get((emp_id, kpi_id)) == day:
                 values[emp_id][code_of[kpi_id]][day] = value
 
-    keys = distinct_keys(ids, distinct_codes, start, end)
+    keys, joined = distinct_keys(ids, distinct_codes, start, end)
 
     # Plans: explicit rows, then the role's default for months with no plan of their own.
     months = Period("range", start, end).months()
@@ -189,6 +192,7 @@ def load(
         series[e.pk] = Series(
             values=values.get(e.pk, {}),
             keys=keys.get(e.pk, {}),
+            joined=joined.get(e.pk, {}),
             plans=plans,
             # Spreading plans and counting days ask about the same days over and over.
             is_working=functools.cache(calendar.is_working),

@@ -38,6 +38,8 @@ class Kpi(models.Model):
         RATIO = "ratio", _("ratio of sums")
         LAST = "last", _("last value (snapshot)")
         DISTINCT = "distinct", _("distinct over the period")
+        OPENING = "opening", _("value at the period start (snapshot)")
+        COHORT = "cohort", _("distinct over the period, of those there at its start")
 
     code = models.SlugField(_("code"), max_length=50, unique=True)
     name_ru = models.CharField(_("name (Russian)"), max_length=200)
@@ -121,7 +123,8 @@ class Kpi(models.Model):
             raise ValidationError({"formula": _("A ratio or derived KPI needs a formula.")})
         if self.formula and not needs_formula:
             raise ValidationError({"formula": _("Only ratio and derived KPIs have a formula.")})
-        if self.aggregation == self.Aggregation.DISTINCT and self.source != self.Source.AUTO:
+        counted = (self.Aggregation.DISTINCT, self.Aggregation.COHORT)
+        if self.aggregation in counted and self.source != self.Source.AUTO:
             raise ValidationError(
                 {"aggregation": _("Distinct KPIs are counted from imported events only.")}
             )
@@ -140,6 +143,23 @@ class Kpi(models.Model):
                 formula_lib.dependency_order(formulas)
             except formula_lib.FormulaError as e:
                 raise ValidationError({"formula": str(e)}) from None
+            if self.aggregation == self.Aggregation.OPENING:
+                # On the day before the period only a snapshot still means something.
+                snapshots = set(
+                    Kpi.objects.filter(
+                        code__in=parsed.names, aggregation=self.Aggregation.LAST
+                    ).values_list("code", flat=True)
+                )
+                if others := sorted(parsed.names - snapshots):
+                    raise ValidationError(
+                        {
+                            "formula": _(
+                                "A value at the period start is taken from snapshot (last "
+                                "value) KPIs only; %(kpis)s are not."
+                            )
+                            % {"kpis": ", ".join(others)}
+                        }
+                    )
 
 
 class Role(models.Model):

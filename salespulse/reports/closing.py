@@ -64,9 +64,8 @@ def input_kpis(employee: Employee) -> tuple[list[Kpi], list[Kpi]]:
         return [], []
     kpis = employee.sales_role.ordered_kpis()
     manual = [k for k in kpis if k.source == Kpi.Source.MANUAL]
-    auto = [
-        k for k in kpis if k.source == Kpi.Source.AUTO and k.aggregation != Kpi.Aggregation.DISTINCT
-    ]
+    counted = (Kpi.Aggregation.DISTINCT, Kpi.Aggregation.COHORT)
+    auto = [k for k in kpis if k.source == Kpi.Source.AUTO and k.aggregation not in counted]
     return manual, auto
 
 

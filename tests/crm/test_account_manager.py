@@ -9,7 +9,9 @@ import pytest
 from salespulse.crm.importer import import_file
 from salespulse.crm.models import Client, Deal
 from salespulse.crm.report import client_report
+from salespulse.kpis.figures import load as load_figures
 from salespulse.lib.crm.clients import ClientStatus
+from salespulse.lib.periods import Period
 from tests.crm.exports import D, amocrm_csv, bitrix24_csv, clients_csv
 from tests.crm.helpers import facts, kpi
 
@@ -67,7 +69,12 @@ def test_account_manager_kpis_follow_the_readme_definitions(company):
     assert kpi(nov, "repeat_sum", *MARCH) == Decimal("115000")
     assert kpi(nov, "avg_repeat_check", *MARCH) == Decimal("115000") / 3
     assert kpi(nov, "repeat_buyers_pct", *MARCH) == Decimal(50)  # 2 of 4
-    assert kpi(nov, "retention_pct", *MARCH) == Decimal(75)  # 3 of 4
+    # Retention: the portfolio at the start of March (handed over before 1 March) is Альфа,
+    # Вектор and Гранит; Альфа (twice) and Вектор bought in March. Дельта, handed over on
+    # 15 March, bought too, but was not there when March began.
+    assert kpi(nov, "clients_at_start", *MARCH) == 3
+    assert kpi(nov, "retained_buyers", *MARCH) == 2
+    assert kpi(nov, "retention_pct", *MARCH) == Decimal(2) / 3 * 100
     # Волков's sale to Дельта before the handover is his, not the portfolio's.
     assert facts(company["volkov"], "deals_sum") == {date(2026, 2, 2): Decimal("10000")}
     assert kpi(nov, "repeat_sum", date(2026, 2, 1), date(2026, 2, 28)) == 0
@@ -94,6 +101,10 @@ def test_without_a_client_import_the_account_manager_of_the_first_won_deal_gets_
     }
     assert not Client.objects.filter(manager=company["volkov"]).exists()
     assert kpi(nov, "clients_in_work", *MARCH) == 4
+    # Вектор's and Дельта's first purchases in March made them clients: not retention.
+    assert kpi(nov, "clients_at_start", *MARCH) == 2
+    assert kpi(nov, "retained_buyers", *MARCH) == 1  # Альфа
+    assert kpi(nov, "retention_pct", *MARCH) == 50
 
 
 def test_repeat_flags_follow_the_close_order_not_the_file_order(company):
@@ -152,3 +163,54 @@ def test_moving_a_client_to_another_manager_moves_its_figures(company, encoding)
     assert kpi(nov, "repeat_sum", *MARCH) == Decimal("15000")
     assert kpi(nov, "clients_in_work", *MARCH) == 3
     assert kpi(other, "repeat_sum", *MARCH) == Decimal("100000")
+    # Her start portfolio loses Альфа; Волков got it on 1 March, inside the month.
+    assert kpi(nov, "clients_at_start", *MARCH) == 2  # Вектор, Гранит
+    assert kpi(nov, "retention_pct", *MARCH) == 50  # Вектор
+    assert kpi(other, "retained_buyers", *MARCH) == 0
+    assert kpi(other, "clients_at_start", *MARCH) is None
+    assert kpi(other, "retention_pct", *MARCH) is None
+    assert kpi(other, "clients_at_start", date(2026, 3, 2), date(2026, 3, 31)) == 1
+    assert kpi(other, "retention_pct", date(2026, 3, 2), date(2026, 3, 31)) == 100
+
+
+def test_retention_counts_each_client_of_the_start_portfolio_once(company):
+    load(company)
+    nov = company["novikova"]
+    # From 15 March Дельта (handed over that day) is still not in the start portfolio.
+    second_half = (date(2026, 3, 15), date(2026, 3, 31))
+    assert kpi(nov, "clients_at_start", *second_half) == 3
+    assert kpi(nov, "retained_buyers", *second_half) == 1  # Альфа; Дельта is new
+    # From 16 March it is, and its purchase on 25 March counts.
+    late = (date(2026, 3, 16), date(2026, 3, 31))
+    assert kpi(nov, "clients_at_start", *late) == 4
+    assert kpi(nov, "retained_buyers", *late) == 2
+    assert kpi(nov, "retention_pct", *late) == 50
+    # Альфа's two March deals make one retained client; a quarter is not a sum of months.
+    q1 = (date(2026, 1, 1), date(2026, 3, 31))
+    assert kpi(nov, "clients_at_start", *q1) is None  # nobody was handed over before 2026
+    months = [
+        kpi(nov, "retained_buyers", date(2026, 1, 1), date(2026, 1, 31)),
+        kpi(nov, "retained_buyers", date(2026, 2, 1), date(2026, 2, 28)),
+        kpi(nov, "retained_buyers", *MARCH),
+    ]
+    assert months == [0, 0, 2]  # January's buyers were handed over in January
+
+
+def test_a_department_retention_adds_up_its_managers_start_portfolios(company):
+    load(company)
+    import_file(
+        io.BytesIO(clients_csv([("ООО «Альфа»", "Павел Волков", "01.02.2026")], "utf-8")),
+        kind="clients",
+    )
+    nov, volkov = company["novikova"], company["volkov"]
+    codes = ["clients_at_start", "retained_buyers", "retention_pct"]
+    figures = load_figures([nov, volkov], *MARCH, codes)
+    period = Period("range", *MARCH)
+
+    def of(who, code):
+        return figures.group(who, code, period, MARCH[1]).fact
+
+    assert [of([nov], c) for c in codes] == [2, 1, 50]  # Вектор of Вектор, Гранит
+    assert [of([volkov], c) for c in codes] == [1, 1, 100]  # Альфа
+    # Together: the same clients as before the move.
+    assert [of([nov, volkov], c) for c in codes] == [3, 2, Decimal(2) / 3 * 100]
