@@ -61,8 +61,7 @@ def _period_context(request: HttpRequest, name: str, period: Period) -> dict:
 
 def _board_context(board: Board) -> dict:
     attention = [
-        (seller, [item.text for item in items])
-        for seller, items in board.attention_by_seller
+        (seller, [item.text for item in items]) for seller, items in board.attention_by_seller
     ]
     behind = board.behind_by_seller
     not_reported = board.not_reported
