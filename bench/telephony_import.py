@@ -48,6 +48,19 @@ BENCH_DB = "salespulse_bench"
 
 
 def peak_rss_mb() -> float:
+    """This process's own peak RSS.
+
+    Linux keeps ru_maxrss across execve, so a child started by this script would report
+    the parent's peak (1M generated rows and DuckDB's buffers) when that is higher; the
+    high-water mark in /proc/self/status belongs to the process's own memory.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
