@@ -181,8 +181,9 @@ class CallLeg(models.Model):
             ),
         ]
         indexes = [
+            # Day figures read a seller's legs by day. No index on call_key: nothing looks
+            # a call up by it, and each index costs every imported row.
             models.Index(fields=["employee", "day"], name="callleg_employee_day"),
-            models.Index(fields=["source", "call_key"], name="callleg_source_call"),
         ]
 
     def __str__(self) -> str:

@@ -11,7 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from salespulse.lib import cdr
-from salespulse.lib.cdr import FactLeg, Leg, LegReader, Rejected, attribute, channel_peer
+from salespulse.lib.cdr import (
+    FactLeg,
+    Leg,
+    LegReader,
+    Rejected,
+    attribute,
+    channel_peer,
+    phone_key,
+)
 from salespulse.lib.cdrgen import Pbx, asterisk_line, calls_for_figures
 from salespulse.lib.tabular import open_table
 
@@ -395,3 +403,41 @@ def test_generated_days_read_back_to_their_figures(calls, data):
     ]  # fmt: skip
     assert figures(counted) == {"calls": calls, "answered_calls": conversations,
                                 "conversations": conversations, "talk_time": talk}  # fmt: skip
+
+
+_CHANNEL_RE = re.compile(r"(?P<tech>[A-Za-z0-9_]+)/(?P<rest>.+)")
+
+
+def _channel_peer_by_regex(channel: str) -> tuple[str, bool]:
+    """The rule as a regular expression, to check the string-method version against."""
+    m = _CHANNEL_RE.fullmatch(channel.strip())
+    if not m:
+        return "", False
+    if m["tech"].lower() == "local":
+        return m["rest"].split("@", 1)[0], True
+    rest = m["rest"]
+    peer = rest.rsplit("-", 1)[0] if "-" in rest else rest
+    return peer.split("/", 1)[0], False
+
+
+@given(
+    st.one_of(
+        st.text(max_size=30),
+        st.builds(
+            lambda tech, rest: f"{tech}/{rest}",
+            st.sampled_from(["SIP", "PJSIP", "Local", "local", "IAX2", "Д", "a b", ""]),
+            st.text(alphabet="0123456789-@;/abc \n\t", max_size=20),
+        ),
+    )
+)
+def test_channel_peer_matches_the_regex_rule(channel):
+    assert channel_peer(channel) == _channel_peer_by_regex(channel)
+
+
+@given(st.text(alphabet="0123456789 ()-+.8٣²x", max_size=16))
+def test_phone_key_strips_the_same_junk(number):
+    digits = re.sub(r"[\s()\-+.]", "", number)
+    expected = (
+        "7" + digits[1:] if len(digits) == 11 and digits[0] == "8" and digits.isdigit() else digits
+    )
+    assert phone_key(number) == expected

@@ -1,0 +1,68 @@
+"""Leg ids: time-ordered, and files imported before they were still recognised."""
+
+import importlib
+import json
+from io import StringIO
+from types import SimpleNamespace
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from salespulse.telephony.models import CallLeg
+from tests.telephony.conftest import EXPECTED, call_kpis, master_csv
+
+pytestmark = pytest.mark.django_db
+
+migration = importlib.import_module("salespulse.telephony.migrations.0003_time_ordered_leg_ids")
+EDITOR = SimpleNamespace(connection=connection)
+
+
+def run(*args: str) -> dict:
+    out = StringIO()
+    call_command("import-calls", *args, "--json", stdout=out, stderr=StringIO())
+    return json.loads(out.getvalue())
+
+
+@pytest.fixture
+def files(tmp_path):
+    master = tmp_path / "Master.csv"
+    master.write_text(master_csv(21))
+    # The same calls as a cloud PBX export without ids of its own: ids are hashed too.
+    export = tmp_path / "export.csv"
+    export.write_text(
+        "Дата звонка;Оператор;Кто звонил;Куда звонил;Длительность;Время разговора;Статус\n"
+        "03.02.2026 10:00:03;101;101;79161234567;57;45;Отвечен\n"
+        "03.02.2026 10:05:00;101;101;79161234568;30;0;Не отвечен\n",
+        encoding="cp1251",
+    )
+    return master, export
+
+
+def test_hashed_ids_start_with_their_utc_minute(org, files):
+    run(str(files[0]))
+    for leg in CallLeg.objects.all():
+        assert leg.external_id.startswith("h:" + leg.start.strftime("%Y%m%d%H%M"))
+
+
+def test_legs_stored_with_old_ids_are_found_again_after_the_migration(org, files):
+    master, export = files
+    run(str(master))
+    run(str(export), "--format", "csv", "--source", "cloud")
+    ids = sorted(CallLeg.objects.values_list("external_id", flat=True))
+    assert len(ids) == 12
+
+    migration.to_hash_only_ids(None, EDITOR)  # as an import before the migration left them
+    old = sorted(CallLeg.objects.values_list("external_id", flat=True))
+    assert all(len(i) == migration.OLD_LENGTH for i in old)
+    assert set(old).isdisjoint(ids)
+
+    migration.to_time_ordered_ids(None, EDITOR)
+    assert sorted(CallLeg.objects.values_list("external_id", flat=True)) == ids
+    migration.to_time_ordered_ids(None, EDITOR)  # twice changes nothing
+    assert sorted(CallLeg.objects.values_list("external_id", flat=True)) == ids
+
+    assert run(str(master))["duplicates"] == 10
+    assert run(str(export), "--format", "csv", "--source", "cloud")["duplicates"] == 2
+    assert CallLeg.objects.count() == 12
+    assert call_kpis(org["bob"]) == EXPECTED["bob"]
