@@ -19,23 +19,29 @@ def _minute_sql(vendor: str) -> str:
     return "strftime('%Y%m%d%H%M', start)"  # SQLite keeps naive UTC text
 
 
+def _ours(vendor: str, digits: int) -> str:
+    """A condition for ids of our making: "h:" and `digits` hex digits, nothing else."""
+    if vendor == "postgresql":
+        return f"external_id ~ '^h:[0-9a-f]{{{digits}}}$'"
+    return "external_id GLOB 'h:" + "[0-9a-f]" * digits + "'"
+
+
 def to_time_ordered_ids(apps, schema_editor) -> None:
     connection = schema_editor.connection
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE telephony_callleg SET external_id = "
             f"'h:' || {_minute_sql(connection.vendor)} || substr(external_id, 3) "
-            "WHERE external_id LIKE 'h:%%' AND length(external_id) = %s",
-            [OLD_LENGTH],
+            f"WHERE {_ours(connection.vendor, OLD_LENGTH - 2)}"
         )
 
 
 def to_hash_only_ids(apps, schema_editor) -> None:
-    with schema_editor.connection.cursor() as cursor:
+    connection = schema_editor.connection
+    with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE telephony_callleg SET external_id = 'h:' || substr(external_id, 15) "
-            "WHERE external_id LIKE 'h:%%' AND length(external_id) = %s",
-            [NEW_LENGTH],
+            f"WHERE {_ours(connection.vendor, NEW_LENGTH - 2)}"
         )
 
 
