@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from salespulse.kpis.models import DailyFact, Kpi
 
@@ -43,34 +44,44 @@ def set_auto_facts(rows: Iterable[AutoRow]) -> int:
             day__range=(min(days), max(days)),
         ).values_list("employee_id", "kpi_id", "day", "value", "auto_value", "source")
     }
-    report = DailyFact.Source.REPORT
+    report, auto = DailyFact.Source.REPORT, DailyFact.Source.AUTO
     changed = []
     for (emp, kpi, day), value in wanted.items():
         fact = existing.get((emp, kpi, day))
         if fact is None:
-            shown, source = value, DailyFact.Source.AUTO
+            shown, source = value, auto
         else:
             old_value, old_auto, old_source = fact
             if old_auto == value and (old_source == report or old_value == value):
                 continue
             # What the seller reported stays; only the figure beside it follows events.
-            shown, source = (
-                (old_value, report) if old_source == report else (value, DailyFact.Source.AUTO)
-            )
-        changed.append(
-            DailyFact(employee_id=emp, kpi_id=kpi, day=day, value=shown, auto_value=value,
-                      source=source)
-        )  # fmt: skip
-    # One upsert per thousand rows; `updated_at` is only set on the rows it creates, as
-    # an import's refresh never moved it on existing rows.
-    DailyFact.objects.bulk_create(
-        changed,
-        batch_size=1000,
-        update_conflicts=True,
-        unique_fields=["employee", "kpi", "day"],
-        update_fields=["value", "auto_value", "source"],
-    )
+            shown, source = (old_value, report) if old_source == report else (value, auto)
+        changed.append((emp, kpi, day, shown, value, source))
+    _upsert(changed)
     return len(changed)
+
+
+def _upsert(rows: list[tuple[int, int, date, Decimal, Decimal, str]]) -> None:
+    """Write (employee, kpi, day, value, auto_value, source) rows, new or not.
+
+    One statement run for all the rows, not model instances: an import refreshes
+    thousands of seller-days per batch. `updated_at` is only set on the rows it creates,
+    as an import's refresh never moved it on existing rows.
+    """
+    if not rows:
+        return
+    ops = connection.ops
+    now = ops.adapt_datetimefield_value(timezone.now())
+    day = ops.adapt_datefield_value
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {DailyFact._meta.db_table} "
+            "(employee_id, kpi_id, day, value, auto_value, source, updated_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (employee_id, kpi_id, day) DO UPDATE SET "
+            "value = excluded.value, auto_value = excluded.auto_value, source = excluded.source",
+            [(e, k, day(d), v, a, s, now) for e, k, d, v, a, s in rows],
+        )
 
 
 @transaction.atomic
