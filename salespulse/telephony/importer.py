@@ -250,14 +250,36 @@ def _insert_new(source: CallSource, rows: list[list]) -> set[str]:
 
 
 def refresh_day_facts(touched: set[tuple[int, date]]) -> int:
-    """Recompute the call KPIs of these seller-days from their stored legs.
+    """Recompute the call KPIs of these seller-days from their stored legs."""
+    return _set_figures(touched, _recount(touched))
+
+
+def _set_figures(
+    touched: set[tuple[int, date]], figures: dict[tuple[int, date], cdr.DayFigures]
+) -> int:
+    """Write the figures of these seller-days (zero where none); how many facts changed."""
+    if not touched:
+        return 0
+    known = set(Kpi.objects.filter(code__in=KPI_CODES).values_list("code", flat=True))
+    empty = cdr.DayFigures()
+    rows_out = [
+        (employee, code, day, Decimal(value))
+        for employee, day in sorted(touched)
+        for code, value in figures.get((employee, day), empty).as_kpis().items()
+        if code in known
+    ]
+    return set_auto_facts(rows_out)
+
+
+def _recount(touched: set[tuple[int, date]]) -> dict[tuple[int, date], cdr.DayFigures]:
+    """The figures of these seller-days, counted from their stored legs.
 
     The counting rules are `cdr.day_figures`; here the database groups the legs into calls
     (one row per seller, day and call) and Python only looks at the legs of the calls a
     seller answered more than once, whose talk is the union of their talk intervals.
     """
     if not touched:
-        return 0
+        return {}
     directory = _thresholds()
     counted = {
         pk: {d.strip() for d in directions.split(",")}
@@ -304,15 +326,7 @@ def refresh_day_facts(touched: set[tuple[int, date]]) -> int:
                     figures_day.talk_time += talk
                     if talk > directory.get(employee, default):
                         figures_day.conversations += 1
-    known = set(Kpi.objects.filter(code__in=KPI_CODES).values_list("code", flat=True))
-    empty = cdr.DayFigures()
-    rows_out = [
-        (employee, code, day, Decimal(value))
-        for employee, day in sorted(touched)
-        for code, value in figures.get((employee, day), empty).as_kpis().items()
-        if code in known
-    ]
-    return set_auto_facts(rows_out)
+    return figures
 
 
 # One row per seller, day and call: which directions its legs have, whether the seller
@@ -387,17 +401,101 @@ def _thresholds() -> dict[int, int]:
     }
 
 
-def _store(source: CallSource, rows: list[list]) -> tuple[int, int]:
-    """One batch in one transaction: its new legs and the figures of the days they touch.
+# Legs kept in memory from one batch to the next for the seller-days counted there.
+HELD_LEGS = 200_000
 
-    Returns how many legs were new and how many day facts changed.
+
+class DayCounter:
+    """Stores batches of one import and counts the days they touch.
+
+    A seller-day whose stored legs all came with this import (none before it, or exactly
+    the ones it stored in the previous batch, still in memory) is counted from the legs in
+    memory by `cdr.day_figures`, the rules themselves; any other one (an overlapping file,
+    another source's calls, legs imported earlier) is recounted from its stored legs. A
+    PBX writes in time order, so the days of a file are mostly new ones, and the legs just
+    written are not read back to count them.
     """
-    with transaction.atomic():
-        new = _insert_new(source, rows)
-        touched = {
-            (row[15], _as_date(row[16])) for row in rows if row[15] is not None and row[1] in new
-        }
-        return len(new), refresh_day_facts(touched)
+
+    def __init__(self, source: CallSource) -> None:
+        self.source = source
+        self.thresholds = _thresholds()
+        self.default = _default_threshold()
+        self.counts = source.counted_directions
+        self.held: dict[tuple[int, date], list[cdr.FactLeg]] = {}
+
+    def threshold(self, employee: int) -> int:
+        return self.thresholds.get(employee, self.default)
+
+    def store(self, rows: list[list]) -> tuple[int, int]:
+        """One batch in one transaction: its new legs and the figures of the days they touch.
+
+        Returns how many legs were new and how many day facts changed.
+        """
+        held, self.held = self.held, {}  # kept again only once this batch is committed
+        # What counting needs, taken before `_insert_new` turns values into SQL text.
+        legs = [(row[1], self._fact_leg(row)) for row in rows if row[15] is not None]
+        with transaction.atomic():
+            before = _legs_per_day(
+                {leg.employee_id for _, leg in legs}, [leg.day for _, leg in legs]
+            )
+            new = _insert_new(self.source, rows)
+            fresh: dict[tuple[int, date], list[cdr.FactLeg]] = {}
+            for external_id, leg in legs:
+                if external_id in new:
+                    fresh.setdefault((leg.employee_id, leg.day), []).append(leg)
+            in_memory: dict[tuple[int, date], list[cdr.FactLeg]] = {}
+            stale: set[tuple[int, date]] = set()
+            for key, day_legs in fresh.items():
+                stored = before.get(key, 0)
+                if stored == 0:
+                    in_memory[key] = day_legs
+                elif (earlier := held.get(key)) is not None and len(earlier) == stored:
+                    in_memory[key] = earlier + day_legs
+                else:
+                    stale.add(key)
+            figures = _recount(stale)
+            figures.update(
+                cdr.day_figures(
+                    (leg for day_legs in in_memory.values() for leg in day_legs), self.threshold
+                )
+            )
+            changed = _set_figures(set(fresh), figures)
+        if sum(len(day_legs) for day_legs in in_memory.values()) <= HELD_LEGS:
+            self.held = in_memory
+        return len(new), changed
+
+    def _fact_leg(self, row: list) -> cdr.FactLeg:
+        answer, billsec = row[4], row[7]
+        answered = row[8] == "answered"
+        return cdr.FactLeg(
+            employee_id=row[15],
+            day=row[16],
+            call_key=row[2],
+            direction=row[14],
+            answered=answered,
+            talk_start=(answer or row[5] - timedelta(seconds=billsec)) if answered else row[3],
+            billsec=billsec,
+            counts=row[14] == "" or row[14] in self.counts,
+        )
+
+
+def _legs_per_day(employees: set[int], days: list[date]) -> dict[tuple[int, date], int]:
+    """How many legs (of any source) these sellers have stored on each day of the range."""
+    found: dict[tuple[int, date], int] = {}
+    if not employees:
+        return found
+    ordered = sorted(employees)
+    with connection.cursor() as cursor:
+        for i in range(0, len(ordered), 500):
+            where = _where_days(ordered[i : i + 500], min(days), max(days))
+            cursor.execute(
+                f"SELECT employee_id, {_day_column()}, COUNT(*) FROM {CallLeg._meta.db_table} "
+                f"WHERE {where[0]} GROUP BY employee_id, day",
+                where[1],
+            )
+            for employee, day, count in cursor.fetchall():
+                found[employee, _as_date(day)] = count
+    return found
 
 
 class _Writer(threading.Thread):
@@ -410,9 +508,9 @@ class _Writer(threading.Thread):
     next batch or at the end.
     """
 
-    def __init__(self, source: CallSource) -> None:
+    def __init__(self, counter: DayCounter) -> None:
         super().__init__(name="call-writer", daemon=True)
-        self.source = source
+        self.counter = counter
         self.jobs: queue.Queue[list[list] | None] = queue.Queue(maxsize=1)
         self.error: BaseException | None = None
         self.stored = self.new = self.facts_changed = 0
@@ -425,7 +523,7 @@ class _Writer(threading.Thread):
                     cursor.execute(f"PRAGMA cache_size = {SQLITE_CACHE_KIB * -1}")
             while (rows := self.jobs.get()) is not None:
                 try:
-                    new, changed = _store(self.source, rows)
+                    new, changed = self.counter.store(rows)
                     self.stored += len(rows)
                     self.new += new
                     self.facts_changed += changed
@@ -472,6 +570,7 @@ class Importer:
         self.source = source
         self.batch_size = batch_size
         self.directory = Directory(source)
+        self.counter = DayCounter(source)
         self.result = ImportResult()
         # Call keys of this batch and the recent ones (at least the last batch, up to
         # CALL_WINDOW keys): a PBX writes a call's legs within minutes of each other, so
@@ -485,7 +584,7 @@ class Importer:
         self._collect = gc.isenabled()
         self._writer: _Writer | None = None
         if background and not connection.in_atomic_block:
-            self._writer = _Writer(source)
+            self._writer = _Writer(self.counter)
             self._writer.start()
 
     def feed(self, items: Iterable[cdr.Leg | cdr.Rejected]) -> None:
@@ -539,7 +638,7 @@ class Importer:
         if self._writer is not None:
             self._writer.submit(rows)
         else:
-            new, changed = _store(self.source, rows)
+            new, changed = self.counter.store(rows)
             result.imported += new
             result.duplicates += len(rows) - new
             result.facts_changed += changed

@@ -146,3 +146,61 @@ def test_the_import_counts_what_the_rules_say(tmp_path, seed, batch_size):
     assert all(
         value == Decimal(int(value)) for value in DailyFact.objects.values_list("value", flat=True)
     )
+
+
+@pytest.mark.parametrize("batch_size", [9, 10_000])
+def test_overlapping_parts_of_a_file_count_what_the_rules_say(tmp_path, batch_size):
+    """Days already holding legs (an earlier part of the file) are counted with them."""
+    department = make_department("cold", "Холодные звонки")
+    for i, ext in enumerate(["101", "102", "103", "104", "105"]):
+        make_seller(
+            f"s{ext}", department, "cold_caller", extension=ext,
+            timezone="Europe/Moscow" if i % 2 else "Asia/Yekaterinburg",
+        )  # fmt: skip
+    lines = messy_lines(4)
+    now = datetime(2026, 2, 10, tzinfo=UTC)
+    office = CallSource.objects.create(name="office", format="asterisk", timezone="Europe/Moscow")
+    first, whole = tmp_path / "first.csv", tmp_path / "whole.csv"
+    first.write_text("\n".join(lines[: len(lines) * 3 // 5]) + "\n")
+    whole.write_text("\n".join(lines) + "\n")
+    import_file(office, str(first), batch_size=batch_size, now=now)
+    counted_first = stored_figures()
+    result, _record = import_file(office, str(whole), batch_size=batch_size, now=now)
+    assert result.duplicates > 100 and result.imported > 50
+
+    expected = reference_figures()
+    assert stored_figures() != counted_first  # the second file did add to those days
+    stored = stored_figures()
+    assert {k: v for k, v in stored.items() if any(v.values())} == {
+        k: v for k, v in expected.items() if any(v.values())
+    }
+
+
+def test_a_day_another_import_adds_to_between_batches_is_recounted(org):
+    """Legs held from the previous batch count a day only while they are all it has."""
+    from salespulse.lib.tabular import open_table
+    from salespulse.telephony.importer import Importer, reader_for
+    from tests.telephony.conftest import EXPECTED, NOW, call_kpis, master_csv
+
+    office = CallSource.objects.create(name="office", format="asterisk", timezone="Europe/Moscow")
+    mobile = CallSource.objects.create(name="mobile", format="asterisk", timezone="Europe/Moscow")
+    legs = list(
+        reader_for(office, now=NOW).legs(open_table(io.BytesIO(master_csv().encode())).rows())
+    )
+    importer = Importer(office, batch_size=10_000)
+    importer.feed(legs[:3])  # ann's first calls
+    importer.flush()
+    # Meanwhile ann's mobile PBX reports one more answered call of hers that day.
+    extra = Pbx(MSK, seed=9).outbound(
+        "101", "79160000001", datetime(2026, 2, 3, 16, 0, tzinfo=MSK), 50
+    )
+    import_file(mobile, io.BytesIO(master_csv(calls=[extra]).encode()), now=NOW)
+    importer.feed(legs[3:])
+    importer.finish()
+    ann = EXPECTED["ann"]
+    assert call_kpis(org["ann"]) == {
+        "calls": ann["calls"] + 1,
+        "answered_calls": ann["answered_calls"] + 1,
+        "conversations": ann["conversations"] + 1,
+        "talk_time": ann["talk_time"] + 50,
+    }
