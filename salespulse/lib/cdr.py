@@ -675,6 +675,10 @@ def talk_union(intervals: Iterable[tuple[datetime, int]]) -> int:
     return total
 
 
+# Directions in which the seller made the call ("": the source does not say).
+_MADE = frozenset(("outbound", "internal", ""))
+
+
 def day_figures(
     legs: Iterable[FactLeg], threshold: Callable[[int], int]
 ) -> dict[tuple[int, date], DayFigures]:
@@ -690,20 +694,37 @@ def day_figures(
     """
     calls: dict[tuple[int, date, str], list[FactLeg]] = {}
     for leg in legs:
-        calls.setdefault((leg.employee_id, leg.day, leg.call_key), []).append(leg)
+        key = (leg.employee_id, leg.day, leg.call_key)
+        parts = calls.get(key)
+        if parts is None:
+            calls[key] = [leg]
+        else:
+            parts.append(leg)
     result: dict[tuple[int, date], DayFigures] = {}
+    limits: dict[int, int] = {}
     for (employee, day, _key), parts in calls.items():
-        figures = result.setdefault((employee, day), DayFigures())
-        answered = any(p.answered for p in parts)
-        directions = {p.direction for p in parts}
-        made = bool(directions & {"outbound", "internal"}) or "" in directions
-        if not any(p.counts for p in parts) or not (made or answered):
-            continue
+        figures = result.get((employee, day))
+        if figures is None:
+            figures = result[employee, day] = DayFigures()
+        if len(parts) == 1:  # most calls: one leg, whose talk is its billsec
+            only = parts[0]
+            answered = only.answered
+            if not only.counts or not (answered or only.direction in _MADE):
+                continue
+            talk = only.billsec
+        else:
+            answered = any(p.answered for p in parts)
+            made = any(p.direction in _MADE for p in parts)
+            if not any(p.counts for p in parts) or not (made or answered):
+                continue
+            talk = talk_union((p.talk_start, p.billsec) for p in parts if p.answered)
         figures.calls += 1
         if answered:
-            talk = talk_union((p.talk_start, p.billsec) for p in parts if p.answered)
             figures.answered_calls += 1
             figures.talk_time += talk
-            if talk > threshold(employee):
+            limit = limits.get(employee)
+            if limit is None:
+                limit = limits[employee] = threshold(employee)
+            if talk > limit:
                 figures.conversations += 1
     return result

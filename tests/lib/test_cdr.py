@@ -441,3 +441,46 @@ def test_phone_key_strips_the_same_junk(number):
         "7" + digits[1:] if len(digits) == 11 and digits[0] == "8" and digits.isdigit() else digits
     )
     assert phone_key(number) == expected
+
+
+def spelled_out_figures(legs, threshold):
+    """The counting rules as the README states them, with no shortcut for one-leg calls."""
+    calls = {}
+    for leg in legs:
+        calls.setdefault((leg.employee_id, leg.day, leg.call_key), []).append(leg)
+    result = {}
+    for (employee, day, _key), parts in calls.items():
+        figures = result.setdefault((employee, day), cdr.DayFigures())
+        answered = any(p.answered for p in parts)
+        made = any(p.direction in ("outbound", "internal", "") for p in parts)
+        if not any(p.counts for p in parts) or not (made or answered):
+            continue
+        figures.calls += 1
+        if answered:
+            talk = cdr.talk_union((p.talk_start, p.billsec) for p in parts if p.answered)
+            figures.answered_calls += 1
+            figures.talk_time += talk
+            figures.conversations += talk > threshold(employee)
+    return result
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.builds(
+            fact,
+            key=st.sampled_from("abcd"),
+            direction=st.sampled_from(["outbound", "inbound", "internal", ""]),
+            answered=st.booleans(),
+            offset=st.integers(0, 120),
+            billsec=st.integers(0, 60),
+            employee=st.integers(1, 2),
+            counts=st.booleans(),
+        ),
+        max_size=12,
+    ),
+    st.integers(0, 40),
+)
+def test_day_figures_say_what_the_rules_say(legs, threshold):
+    limit = lambda employee: threshold + employee  # noqa: E731
+    assert cdr.day_figures(legs, limit) == spelled_out_figures(legs, limit)
