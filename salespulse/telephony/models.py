@@ -146,7 +146,12 @@ class AgentAlias(models.Model):
 class CallLeg(models.Model):
     """One CDR row as it came, with the seller and local day it was attributed to."""
 
-    source = models.ForeignKey(CallSource, on_delete=models.PROTECT, related_name="legs")
+    # No index of their own on the two foreign keys: the unique (source, external_id) and
+    # the (employee, day) indexes lead with them and serve their lookups, and every index
+    # costs each imported row.
+    source = models.ForeignKey(
+        CallSource, on_delete=models.PROTECT, related_name="legs", db_index=False
+    )
     # The PBX's id of the row, or a stable hash of it: importing twice changes nothing.
     external_id = models.CharField(max_length=100)
     # Legs of one call share it (Asterisk linkedid/uniqueid, FreeSWITCH uuid).
@@ -165,7 +170,12 @@ class CallLeg(models.Model):
     agent = models.CharField(max_length=100, blank=True)
     direction = models.CharField(max_length=10, blank=True)
     employee = models.ForeignKey(
-        "org.Employee", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "org.Employee",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     # The seller's local date of the start; kept so day figures read an index.
     day = models.DateField(null=True, blank=True)

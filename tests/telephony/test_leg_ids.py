@@ -66,3 +66,12 @@ def test_legs_stored_with_old_ids_are_found_again_after_the_migration(org, files
     assert run(str(export), "--format", "csv", "--source", "cloud")["duplicates"] == 2
     assert CallLeg.objects.count() == 12
     assert call_kpis(org["bob"]) == EXPECTED["bob"]
+
+
+def test_the_legs_table_keeps_only_the_indexes_the_import_and_counting_use(db):
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, CallLeg._meta.db_table)
+    indexed = sorted(
+        tuple(c["columns"]) for c in found.values() if c["index"] or c["unique"] or c["primary_key"]
+    )
+    assert indexed == [("employee_id", "day"), ("id",), ("source_id", "external_id")]
