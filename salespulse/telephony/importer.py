@@ -22,7 +22,7 @@ from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from salespulse.kpis.facts import set_auto_facts
@@ -190,36 +190,25 @@ def _insert_new(source: CallSource, rows: list[list]) -> set[str]:
     """Insert the rows whose external id is new; returns those ids. Inside a transaction."""
     table = CallLeg._meta.db_table
     columns = ", ".join(f'"{c}"' for c in _COLUMNS)
-    if connection.vendor == "postgresql":
-        # COPY into a scratch table, then one INSERT … ON CONFLICT: the database sorts
-        # out duplicates, also against a concurrent import of the same file.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TEMP TABLE callleg_stage ON COMMIT DROP AS "
-                f"SELECT {columns} FROM {table} WITH NO DATA"
-            )
-            with cursor.cursor.copy(f"COPY callleg_stage ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM callleg_stage "
-                f"ON CONFLICT (source_id, external_id) DO NOTHING RETURNING external_id"
-            )
-            new = {r[0] for r in cursor.fetchall()}
-            cursor.execute("DROP TABLE callleg_stage")
-        return new
-    ids = [row[1] for row in rows]
-    existing: set[str] = set()
-    with connection.cursor() as cursor:
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            cursor.execute(
-                f"SELECT external_id FROM {table} WHERE source_id = %s "
-                f"AND external_id IN ({', '.join(['%s'] * len(chunk))})",
-                [source.pk, *chunk],
-            )
-            existing.update(r[0] for r in cursor.fetchall())
+    existing = _stored_ids(source, [row[1] for row in rows])
     fresh = [row for row in rows if row[1] not in existing]
+    if connection.vendor == "postgresql":
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                # The driver's own COPY: its errors are made Django's here.
+                with (
+                    connection.wrap_database_errors,
+                    cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+                ):
+                    for row in fresh:
+                        copy.write_row(row)
+        except IntegrityError as e:
+            if not _duplicate_id(e):
+                raise
+            # Another import stored some of these legs since the check: let the database
+            # sort them out row by row.
+            return _insert_staged(rows, table, columns)
+        return {row[1] for row in fresh}
     if connection.vendor == "sqlite":
         # SQLite stores datetimes as naive UTC text, the way Django writes them; a second
         # has several legs starting or ending in it, so each moment is written once.
@@ -236,17 +225,78 @@ def _insert_new(source: CallSource, rows: list[list]) -> set[str]:
             if row[16] is not None:
                 row[16] = row[16].isoformat()
         marks = ", ".join(["%s"] * len(_COLUMNS))
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING",
-                fresh,
-            )
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", fresh)
+        except IntegrityError as e:
+            if not _duplicate_id(e):
+                raise
+            # SQLite refuses to write on top of a read that another writer has overtaken,
+            # so this takes a caller that checked in another transaction: one by one.
+            new: set[str] = set()
+            with connection.cursor() as cursor:
+                for row in fresh:
+                    cursor.execute(
+                        f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING",
+                        row,
+                    )
+                    if cursor.rowcount == 1:
+                        new.add(row[1])
+            return new
     else:
         CallLeg.objects.bulk_create(
             [CallLeg(**dict(zip(_COLUMNS, row, strict=True))) for row in fresh],
             ignore_conflicts=True,
         )
     return {row[1] for row in fresh}
+
+
+def _stored_ids(source: CallSource, ids: list[str]) -> set[str]:
+    """Which of these external ids the source already has."""
+    table = CallLeg._meta.db_table
+    existing: set[str] = set()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT external_id FROM {table} WHERE source_id = %s AND external_id = ANY(%s)",
+                [source.pk, ids],
+            )
+            return {r[0] for r in cursor.fetchall()}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            cursor.execute(
+                f"SELECT external_id FROM {table} WHERE source_id = %s "
+                f"AND external_id IN ({', '.join(['%s'] * len(chunk))})",
+                [source.pk, *chunk],
+            )
+            existing.update(r[0] for r in cursor.fetchall())
+    return existing
+
+
+def _duplicate_id(error: IntegrityError) -> bool:
+    """Whether the database refused a leg for an external id the source already has."""
+    cause = error.__cause__
+    return "callleg_unique_source_id" in str(cause) or "UNIQUE constraint failed" in str(cause)
+
+
+def _insert_staged(rows: list[list], table: str, columns: str) -> set[str]:
+    """PostgreSQL, racing another import: COPY into a scratch table, then one INSERT …
+    ON CONFLICT DO NOTHING; returns the ids this one stored."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE callleg_stage ON COMMIT DROP AS "
+            f"SELECT {columns} FROM {table} WITH NO DATA"
+        )
+        with cursor.cursor.copy(f"COPY callleg_stage ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM callleg_stage "
+            f"ON CONFLICT (source_id, external_id) DO NOTHING RETURNING external_id"
+        )
+        new = {r[0] for r in cursor.fetchall()}
+        cursor.execute("DROP TABLE callleg_stage")
+    return new
 
 
 def refresh_day_facts(touched: set[tuple[int, date]]) -> int:

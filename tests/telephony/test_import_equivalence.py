@@ -204,3 +204,19 @@ def test_a_day_another_import_adds_to_between_batches_is_recounted(org):
         "conversations": ann["conversations"] + 1,
         "talk_time": ann["talk_time"] + 50,
     }
+
+
+def test_legs_another_import_stored_after_the_check_are_not_stored_twice(org, monkeypatch):
+    """The ids are checked before the batch is written; a concurrent import of the same
+    file may store some in between. The batch then lets the database sort them out."""
+    from salespulse.telephony import importer as importer_module
+    from tests.telephony.conftest import EXPECTED, NOW, call_kpis, master_csv
+
+    office = CallSource.objects.create(name="office", format="asterisk", timezone="Europe/Moscow")
+    lines = master_csv().splitlines(keepends=True)
+    import_file(office, io.BytesIO("".join(lines[:4]).encode()), now=NOW)  # the other import
+    monkeypatch.setattr(importer_module, "_stored_ids", lambda source, ids: set())
+    result, _record = import_file(office, io.BytesIO("".join(lines).encode()), now=NOW)
+    assert (result.imported, result.duplicates) == (len(lines) - 4, 4)
+    assert CallLeg.objects.count() == len(lines)
+    assert call_kpis(org["ann"]) == EXPECTED["ann"]
