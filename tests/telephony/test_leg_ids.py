@@ -75,3 +75,20 @@ def test_the_legs_table_keeps_only_the_indexes_the_import_and_counting_use(db):
         tuple(c["columns"]) for c in found.values() if c["index"] or c["unique"] or c["primary_key"]
     )
     assert indexed == [("employee_id", "day"), ("id",), ("source_id", "external_id")]
+
+
+def test_a_source_with_legs_cannot_be_deleted_and_a_deleted_sellers_legs_stay(org, files):
+    """The legs' links are kept by Django (the database does not check them on PostgreSQL)."""
+    from django.db.models import ProtectedError
+
+    from salespulse.telephony.models import CallSource
+
+    run(str(files[0]))
+    source = CallSource.objects.get()
+    with pytest.raises(ProtectedError):
+        source.delete()
+    ann_legs = CallLeg.objects.filter(employee=org["ann"]).count()
+    assert ann_legs > 0
+    org["ann"].delete()
+    assert CallLeg.objects.filter(employee__isnull=True, agent="101").count() >= ann_legs
+    assert CallLeg.objects.count() == len(master_csv(21).splitlines())
