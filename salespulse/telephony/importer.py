@@ -187,68 +187,88 @@ def _leg_row(source_id: int, leg: cdr.Leg, who: cdr.Attribution, day: date | Non
 
 
 def _insert_new(source: CallSource, rows: list[list]) -> set[str]:
-    """Insert the rows whose external id is new; returns those ids. Inside a transaction."""
+    """Insert the rows whose external id is new; returns those ids. Inside a transaction.
+
+    A file brings mostly new legs, so the batch is written as it is first; only when the
+    database refuses an id it already has are the stored ids looked up and the rest
+    written.
+    """
     table = CallLeg._meta.db_table
     columns = ", ".join(f'"{c}"' for c in _COLUMNS)
+    vendor = connection.vendor
+    if vendor not in ("postgresql", "sqlite"):
+        existing = _stored_ids(source, [row[1] for row in rows])
+        fresh = [row for row in rows if row[1] not in existing]
+        CallLeg.objects.bulk_create(
+            [CallLeg(**dict(zip(_COLUMNS, row, strict=True))) for row in fresh],
+            ignore_conflicts=True,
+        )
+        return {row[1] for row in fresh}
+    if vendor == "sqlite":
+        _as_sqlite_values(rows)
+    if _write(rows, table, columns):
+        return {row[1] for row in rows}
     existing = _stored_ids(source, [row[1] for row in rows])
     fresh = [row for row in rows if row[1] not in existing]
-    if connection.vendor == "postgresql":
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
+    if _write(fresh, table, columns):
+        return {row[1] for row in fresh}
+    # Another import stored some of these legs since the check: let the database sort
+    # them out row by row.
+    if vendor == "postgresql":
+        return _insert_staged(fresh, table, columns)
+    # (SQLite refuses to write on top of a read another writer has overtaken, so this
+    # takes a caller that looked in another transaction.)
+    new: set[str] = set()
+    marks = ", ".join(["%s"] * len(_COLUMNS))
+    with connection.cursor() as cursor:
+        for row in fresh:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING", row
+            )
+            if cursor.rowcount == 1:
+                new.add(row[1])
+    return new
+
+
+def _write(rows: list[list], table: str, columns: str) -> bool:
+    """Write all these legs, or none when one has an id the source already has (False)."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
                 # The driver's own COPY: its errors are made Django's here.
                 with (
                     connection.wrap_database_errors,
                     cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
                 ):
-                    for row in fresh:
+                    for row in rows:
                         copy.write_row(row)
-        except IntegrityError as e:
-            if not _duplicate_id(e):
-                raise
-            # Another import stored some of these legs since the check: let the database
-            # sort them out row by row.
-            return _insert_staged(rows, table, columns)
-        return {row[1] for row in fresh}
-    if connection.vendor == "sqlite":
-        # SQLite stores datetimes as naive UTC text, the way Django writes them; a second
-        # has several legs starting or ending in it, so each moment is written once.
-        texts: dict[datetime, str] = {}
-        for row in fresh:
-            for i in (3, 4, 5):
-                moment = row[i]
-                if moment is not None:
-                    text = texts.get(moment)
-                    if text is None:
-                        text = moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
-                        texts[moment] = text
-                    row[i] = text
-            if row[16] is not None:
-                row[16] = row[16].isoformat()
-        marks = ", ".join(["%s"] * len(_COLUMNS))
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", fresh)
-        except IntegrityError as e:
-            if not _duplicate_id(e):
-                raise
-            # SQLite refuses to write on top of a read that another writer has overtaken,
-            # so this takes a caller that checked in another transaction: one by one.
-            new: set[str] = set()
-            with connection.cursor() as cursor:
-                for row in fresh:
-                    cursor.execute(
-                        f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING",
-                        row,
-                    )
-                    if cursor.rowcount == 1:
-                        new.add(row[1])
-            return new
-    else:
-        CallLeg.objects.bulk_create(
-            [CallLeg(**dict(zip(_COLUMNS, row, strict=True))) for row in fresh],
-            ignore_conflicts=True,
-        )
-    return {row[1] for row in fresh}
+            else:
+                marks = ", ".join(["%s"] * len(_COLUMNS))
+                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+    except IntegrityError as e:
+        if _duplicate_id(e):
+            return False
+        raise
+    return True
+
+
+def _as_sqlite_values(rows: list[list]) -> None:
+    """Datetimes as the naive UTC text Django writes to SQLite, days as ISO text (in place).
+
+    A second has several legs starting or ending in it: each moment is formatted once.
+    """
+    texts: dict[datetime, str] = {}
+    for row in rows:
+        for i in (3, 4, 5):
+            moment = row[i]
+            if moment is not None:
+                text = texts.get(moment)
+                if text is None:
+                    text = moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+                    texts[moment] = text
+                row[i] = text
+        if row[16] is not None:
+            row[16] = row[16].isoformat()
 
 
 def _stored_ids(source: CallSource, ids: list[str]) -> set[str]:
