@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -43,7 +44,7 @@ class UploadForm(forms.Form):
         label=gettext_lazy("Format"), choices=CallSource.Format.choices, required=False
     )
     timezone = forms.ChoiceField(
-        label=gettext_lazy("PBX time zone"),
+        label=capfirst(gettext_lazy("PBX time zone")),  # the msgid is a model field's too
         choices=[(tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz]
         + [("UTC", "UTC")],
         initial=settings.TIME_ZONE,
