@@ -295,8 +295,10 @@ def _stored_ids(source: CallSource, ids: list[str]) -> set[str]:
 
 def _duplicate_id(error: IntegrityError) -> bool:
     """Whether the database refused a leg for an external id the source already has."""
-    cause = error.__cause__
-    return "callleg_unique_source_id" in str(cause) or "UNIQUE constraint failed" in str(cause)
+    text = str(error.__cause__)  # PostgreSQL names the constraint, SQLite its columns
+    return "callleg_unique_source_id" in text or (
+        "UNIQUE constraint failed: telephony_callleg.source_id" in text
+    )
 
 
 def _insert_staged(rows: list[list], table: str, columns: str) -> set[str]:
