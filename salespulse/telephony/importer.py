@@ -9,34 +9,25 @@ job, since a leg already stored is recognised by its external id and skipped).
 from __future__ import annotations
 
 import gc
-import json
 import queue
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import date, datetime
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from salespulse.kpis.facts import set_auto_facts
-from salespulse.kpis.models import Kpi
 from salespulse.lib import cdr
 from salespulse.lib.tabular import Row, TabularError, gettext_noop, open_table
 from salespulse.org.models import Employee
-from salespulse.telephony.models import (
-    AgentAlias,
-    CallImport,
-    CallLeg,
-    CallSource,
-    ConversationThreshold,
-)
+from salespulse.telephony.daycount import DayCounter, refresh_day_facts
+from salespulse.telephony.legstore import leg_row
+from salespulse.telephony.models import AgentAlias, CallImport, CallLeg, CallSource
 
 BATCH_SIZE = 20_000
 # Rejected rows kept for the report; the count is always exact.
@@ -46,18 +37,6 @@ WRONG_FORMAT_AFTER = 100
 CALL_WINDOW = 50_000
 # SQLite's page cache during an import, KiB (its default is 2 MB).
 SQLITE_CACHE_KIB = 64 * 1024
-KPI_CODES = ("calls", "answered_calls", "conversations", "talk_time")
-
-_COLUMNS = [
-    "source_id", "external_id", "call_key", "start", "answer", "end", "duration", "billsec",
-    "disposition", "src", "dst", "channel", "dstchannel", "agent", "direction",
-    "employee_id", "day", "link", "raw",
-]  # fmt: skip
-_LIMITS = {
-    f.attname: f.max_length
-    for f in CallLeg._meta.concrete_fields
-    if getattr(f, "max_length", None) and f.get_internal_type() == "CharField"
-}
 
 
 def translate(message: str, params: dict[str, Any]) -> str:
@@ -143,431 +122,6 @@ class Directory:
         if who.employee_id is None:
             return who, None
         return who, leg.start.astimezone(self.zones[who.employee_id]).date()
-
-
-def _clip(value: str, column: str) -> str:
-    limit = _LIMITS.get(column)
-    return value[:limit] if limit and len(value) > limit else value
-
-
-# json.dumps(cells, ensure_ascii=False), without building an encoder for every row.
-_raw_json = json.JSONEncoder(ensure_ascii=False).encode
-# The text columns of a row that may come longer than their column, and the shortest limit.
-_CLIPPED = (1, 2, 9, 10, 11, 12, 13, 17)
-_SHORTEST_LIMIT = min(_LIMITS[_COLUMNS[i]] for i in _CLIPPED)
-
-
-def _leg_row(source_id: int, leg: cdr.Leg, who: cdr.Attribution, day: date | None) -> list:
-    row = [
-        source_id,
-        leg.external_id,
-        leg.call_key,
-        leg.start,
-        leg.answer,
-        leg.end,
-        leg.duration,
-        leg.billsec,
-        leg.disposition,
-        leg.src,
-        leg.dst,
-        leg.channel,
-        leg.dstchannel,
-        who.agent,
-        who.direction,
-        who.employee_id,
-        day,
-        leg.link,
-        _raw_json(leg.raw),
-    ]
-    # Clip what a column cannot hold (rare: only look closer when something is long).
-    for i in _CLIPPED:
-        if len(row[i]) > _SHORTEST_LIMIT:
-            row[i] = _clip(row[i], _COLUMNS[i])
-    return row
-
-
-def _insert_new(source: CallSource, rows: list[list]) -> set[str]:
-    """Insert the rows whose external id is new; returns those ids. Inside a transaction.
-
-    A file brings mostly new legs, so the batch is written as it is first; only when the
-    database refuses an id it already has are the stored ids looked up and the rest
-    written.
-    """
-    table = CallLeg._meta.db_table
-    columns = ", ".join(f'"{c}"' for c in _COLUMNS)
-    vendor = connection.vendor
-    if vendor not in ("postgresql", "sqlite"):
-        existing = _stored_ids(source, [row[1] for row in rows])
-        fresh = [row for row in rows if row[1] not in existing]
-        CallLeg.objects.bulk_create(
-            [CallLeg(**dict(zip(_COLUMNS, row, strict=True))) for row in fresh],
-            ignore_conflicts=True,
-        )
-        return {row[1] for row in fresh}
-    if vendor == "sqlite":
-        _as_sqlite_values(rows)
-    if _write(rows, table, columns):
-        return {row[1] for row in rows}
-    existing = _stored_ids(source, [row[1] for row in rows])
-    fresh = [row for row in rows if row[1] not in existing]
-    if _write(fresh, table, columns):
-        return {row[1] for row in fresh}
-    # Another import stored some of these legs since the check: let the database sort
-    # them out row by row.
-    if vendor == "postgresql":
-        return _insert_staged(fresh, table, columns)
-    # (SQLite refuses to write on top of a read another writer has overtaken, so this
-    # takes a caller that looked in another transaction.)
-    new: set[str] = set()
-    marks = ", ".join(["%s"] * len(_COLUMNS))
-    with connection.cursor() as cursor:
-        for row in fresh:
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING", row
-            )
-            if cursor.rowcount == 1:
-                new.add(row[1])
-    return new
-
-
-def _write(rows: list[list], table: str, columns: str) -> bool:
-    """Write all these legs, or none when one has an id the source already has (False)."""
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                # The driver's own COPY: its errors are made Django's here.
-                with (
-                    connection.wrap_database_errors,
-                    cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-                ):
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join(["%s"] * len(_COLUMNS))
-                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
-    except IntegrityError as e:
-        if _duplicate_id(e):
-            return False
-        raise
-    return True
-
-
-def _as_sqlite_values(rows: list[list]) -> None:
-    """Datetimes as the naive UTC text Django writes to SQLite, days as ISO text (in place).
-
-    A second has several legs starting or ending in it: each moment is formatted once.
-    """
-    texts: dict[datetime, str] = {}
-    for row in rows:
-        for i in (3, 4, 5):
-            moment = row[i]
-            if moment is not None:
-                text = texts.get(moment)
-                if text is None:
-                    text = moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
-                    texts[moment] = text
-                row[i] = text
-        if row[16] is not None:
-            row[16] = row[16].isoformat()
-
-
-def _stored_ids(source: CallSource, ids: list[str]) -> set[str]:
-    """Which of these external ids the source already has."""
-    table = CallLeg._meta.db_table
-    existing: set[str] = set()
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"SELECT external_id FROM {table} WHERE source_id = %s AND external_id = ANY(%s)",
-                [source.pk, ids],
-            )
-            return {r[0] for r in cursor.fetchall()}
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            cursor.execute(
-                f"SELECT external_id FROM {table} WHERE source_id = %s "
-                f"AND external_id IN ({', '.join(['%s'] * len(chunk))})",
-                [source.pk, *chunk],
-            )
-            existing.update(r[0] for r in cursor.fetchall())
-    return existing
-
-
-def _duplicate_id(error: IntegrityError) -> bool:
-    """Whether the database refused a leg for an external id the source already has."""
-    text = str(error.__cause__)  # PostgreSQL names the constraint, SQLite its columns
-    return "callleg_unique_source_id" in text or (
-        "UNIQUE constraint failed: telephony_callleg.source_id" in text
-    )
-
-
-def _insert_staged(rows: list[list], table: str, columns: str) -> set[str]:
-    """PostgreSQL, racing another import: COPY into a scratch table, then one INSERT …
-    ON CONFLICT DO NOTHING; returns the ids this one stored."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE callleg_stage ON COMMIT DROP AS "
-            f"SELECT {columns} FROM {table} WITH NO DATA"
-        )
-        with cursor.cursor.copy(f"COPY callleg_stage ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM callleg_stage "
-            f"ON CONFLICT (source_id, external_id) DO NOTHING RETURNING external_id"
-        )
-        new = {r[0] for r in cursor.fetchall()}
-        cursor.execute("DROP TABLE callleg_stage")
-    return new
-
-
-def refresh_day_facts(touched: set[tuple[int, date]]) -> int:
-    """Recompute the call KPIs of these seller-days from their stored legs."""
-    return _set_figures(touched, _recount(touched))
-
-
-def _set_figures(
-    touched: set[tuple[int, date]], figures: dict[tuple[int, date], cdr.DayFigures]
-) -> int:
-    """Write the figures of these seller-days (zero where none); how many facts changed."""
-    if not touched:
-        return 0
-    known = set(Kpi.objects.filter(code__in=KPI_CODES).values_list("code", flat=True))
-    empty = cdr.DayFigures()
-    rows_out = [
-        (employee, code, day, Decimal(value))
-        for employee, day in sorted(touched)
-        for code, value in figures.get((employee, day), empty).as_kpis().items()
-        if code in known
-    ]
-    return set_auto_facts(rows_out)
-
-
-def _recount(touched: set[tuple[int, date]]) -> dict[tuple[int, date], cdr.DayFigures]:
-    """The figures of these seller-days, counted from their stored legs.
-
-    The counting rules are `cdr.day_figures`; here the database groups the legs into calls
-    (one row per seller, day and call) and Python only looks at the legs of the calls a
-    seller answered more than once, whose talk is the union of their talk intervals.
-    """
-    if not touched:
-        return {}
-    directory = _thresholds()
-    counted = {
-        pk: {d.strip() for d in directions.split(",")}
-        for pk, directions in CallSource.objects.values_list("pk", "directions")
-    }
-    employees = sorted({e for e, _ in touched})
-    days = [d for _, d in touched]
-    figures: dict[tuple[int, date], cdr.DayFigures] = {}
-    default = _default_threshold()
-    dates: dict[date | str, date] = {}
-    with connection.cursor() as cursor:
-        for i in range(0, len(employees), 500):
-            chunk = employees[i : i + 500]
-            where = _where_days(chunk, min(days), max(days))
-            cursor.execute(
-                _CALLS_SQL.format(table=CallLeg._meta.db_table, where=where[0], day=_day_column()),
-                where[1],
-            )
-            calls = cursor.fetchall()
-            unions = _talk_unions(cursor, where) if any(row[9] > 1 for row in calls) else {}
-            for (
-                employee, day, source, key, answered, outbound, inbound, internal, unknown,
-                answered_legs, talk,
-            ) in calls:  # fmt: skip
-                day = dates.get(day) or dates.setdefault(day, _as_date(day))
-                if (employee, day) not in touched:
-                    continue
-                figures_day = figures.get((employee, day))
-                if figures_day is None:
-                    figures_day = figures[employee, day] = cdr.DayFigures()
-                directions = counted.get(source, ())
-                counts = unknown or (
-                    (outbound and "outbound" in directions)
-                    or (inbound and "inbound" in directions)
-                    or (internal and "internal" in directions)
-                )
-                if not counts or not (outbound or internal or unknown or answered):
-                    continue
-                figures_day.calls += 1
-                if answered:
-                    if answered_legs > 1:
-                        talk = unions[employee, day, source, key]
-                    figures_day.answered_calls += 1
-                    figures_day.talk_time += talk
-                    if talk > directory.get(employee, default):
-                        figures_day.conversations += 1
-    return figures
-
-
-# One row per seller, day and call: which directions its legs have, whether the seller
-# answered, and the talk of a call with one answered leg (max of one value).
-_CALLS_SQL = """
-SELECT employee_id, {day}, source_id, call_key,
-       MAX(CASE WHEN disposition = 'answered' THEN 1 ELSE 0 END),
-       MAX(CASE WHEN direction = 'outbound' THEN 1 ELSE 0 END),
-       MAX(CASE WHEN direction = 'inbound' THEN 1 ELSE 0 END),
-       MAX(CASE WHEN direction = 'internal' THEN 1 ELSE 0 END),
-       MAX(CASE WHEN direction = '' THEN 1 ELSE 0 END),
-       SUM(CASE WHEN disposition = 'answered' THEN 1 ELSE 0 END),
-       MAX(CASE WHEN disposition = 'answered' THEN billsec ELSE 0 END)
-FROM {table} WHERE {where}
-GROUP BY employee_id, day, source_id, call_key
-"""
-
-# The answered legs of the calls a seller answered more than once.
-_MULTI_SQL = """
-SELECT employee_id, day, source_id, call_key, answer, "end", billsec FROM (
-  SELECT employee_id, day, source_id, call_key, answer, "end", billsec,
-         COUNT(*) OVER (PARTITION BY employee_id, day, source_id, call_key) AS legs
-  FROM {table} WHERE {where} AND disposition = 'answered'
-) answered WHERE legs > 1
-"""
-
-
-def _day_column() -> str:
-    # SQLite: the day as its text, not through the driver's date converter (slower).
-    return "day || ''" if connection.vendor == "sqlite" else "day"
-
-
-def _where_days(employees: list[int], first: date, last: date) -> tuple[str, list]:
-    marks = ", ".join(["%s"] * len(employees))
-    return (
-        f"employee_id IN ({marks}) AND day BETWEEN %s AND %s",
-        [
-            *employees,
-            connection.ops.adapt_datefield_value(first),
-            connection.ops.adapt_datefield_value(last),
-        ],
-    )
-
-
-def _talk_unions(cursor: Any, where: tuple[str, list]) -> dict[tuple, int]:
-    """(seller, day, source, call) -> the union of the seller's talk in that call."""
-    intervals: dict[tuple, list[tuple[datetime, int]]] = {}
-    parse = _db_datetime
-    cursor.execute(_MULTI_SQL.format(table=CallLeg._meta.db_table, where=where[0]), where[1])
-    for employee, day, source, key, answer, end, billsec in cursor.fetchall():
-        start = parse(answer) if answer else parse(end) - timedelta(seconds=billsec)
-        intervals.setdefault((employee, _as_date(day), source, key), []).append((start, billsec))
-    return {key: cdr.talk_union(parts) for key, parts in intervals.items()}
-
-
-def _db_datetime(value: datetime | str) -> datetime:
-    # SQLite hands back the naive UTC text Django wrote; PostgreSQL an aware datetime.
-    if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return value
-
-
-def _default_threshold() -> int:
-    return settings.SALESPULSE_CONVERSATION_SECONDS
-
-
-def _thresholds() -> dict[int, int]:
-    own = dict(ConversationThreshold.objects.values_list("department_id", "seconds"))
-    return {
-        pk: own.get(department, _default_threshold())
-        for pk, department in Employee.objects.values_list("pk", "department_id")
-    }
-
-
-# Legs kept in memory from one batch to the next for the seller-days counted there.
-HELD_LEGS = 200_000
-
-
-class DayCounter:
-    """Stores batches of one import and counts the days they touch.
-
-    A seller-day whose stored legs all came with this import (none before it, or exactly
-    the ones it stored in the previous batch, still in memory) is counted from the legs in
-    memory by `cdr.day_figures`, the rules themselves; any other one (an overlapping file,
-    another source's calls, legs imported earlier) is recounted from its stored legs. A
-    PBX writes in time order, so the days of a file are mostly new ones, and the legs just
-    written are not read back to count them.
-    """
-
-    def __init__(self, source: CallSource) -> None:
-        self.source = source
-        self.thresholds = _thresholds()
-        self.default = _default_threshold()
-        self.counts = source.counted_directions
-        self.held: dict[tuple[int, date], list[cdr.FactLeg]] = {}
-
-    def threshold(self, employee: int) -> int:
-        return self.thresholds.get(employee, self.default)
-
-    def store(self, rows: list[list]) -> tuple[int, int]:
-        """One batch in one transaction: its new legs and the figures of the days they touch.
-
-        Returns how many legs were new and how many day facts changed.
-        """
-        held, self.held = self.held, {}  # kept again only once this batch is committed
-        # What counting needs, taken before `_insert_new` turns values into SQL text.
-        legs = [(row[1], self._fact_leg(row)) for row in rows if row[15] is not None]
-        with transaction.atomic():
-            before = _legs_per_day(
-                {leg.employee_id for _, leg in legs}, [leg.day for _, leg in legs]
-            )
-            new = _insert_new(self.source, rows)
-            fresh: dict[tuple[int, date], list[cdr.FactLeg]] = {}
-            for external_id, leg in legs:
-                if external_id in new:
-                    fresh.setdefault((leg.employee_id, leg.day), []).append(leg)
-            in_memory: dict[tuple[int, date], list[cdr.FactLeg]] = {}
-            stale: set[tuple[int, date]] = set()
-            for key, day_legs in fresh.items():
-                stored = before.get(key, 0)
-                if stored == 0:
-                    in_memory[key] = day_legs
-                elif (earlier := held.get(key)) is not None and len(earlier) == stored:
-                    in_memory[key] = earlier + day_legs
-                else:
-                    stale.add(key)
-            figures = _recount(stale)
-            figures.update(
-                cdr.day_figures(
-                    (leg for day_legs in in_memory.values() for leg in day_legs), self.threshold
-                )
-            )
-            changed = _set_figures(set(fresh), figures)
-        if sum(len(day_legs) for day_legs in in_memory.values()) <= HELD_LEGS:
-            self.held = in_memory
-        return len(new), changed
-
-    def _fact_leg(self, row: list) -> cdr.FactLeg:
-        answer, billsec = row[4], row[7]
-        answered = row[8] == "answered"
-        return cdr.FactLeg(
-            employee_id=row[15],
-            day=row[16],
-            call_key=row[2],
-            direction=row[14],
-            answered=answered,
-            talk_start=(answer or row[5] - timedelta(seconds=billsec)) if answered else row[3],
-            billsec=billsec,
-            counts=row[14] == "" or row[14] in self.counts,
-        )
-
-
-def _legs_per_day(employees: set[int], days: list[date]) -> dict[tuple[int, date], int]:
-    """How many legs (of any source) these sellers have stored on each day of the range."""
-    found: dict[tuple[int, date], int] = {}
-    if not employees:
-        return found
-    ordered = sorted(employees)
-    with connection.cursor() as cursor:
-        for i in range(0, len(ordered), 500):
-            where = _where_days(ordered[i : i + 500], min(days), max(days))
-            cursor.execute(
-                f"SELECT employee_id, {_day_column()}, COUNT(*) FROM {CallLeg._meta.db_table} "
-                f"WHERE {where[0]} GROUP BY employee_id, day",
-                where[1],
-            )
-            for employee, day, count in cursor.fetchall():
-                found[employee, _as_date(day)] = count
-    return found
 
 
 class _Writer(threading.Thread):
@@ -703,7 +257,7 @@ class Importer:
             if leg.external_id in unique:
                 result.duplicates += 1
                 continue
-            unique[leg.external_id] = _leg_row(self.source.pk, leg, who, day)
+            unique[leg.external_id] = leg_row(self.source.pk, leg, who, day)
         del batch
         rows = list(unique.values())
         del unique
@@ -743,10 +297,6 @@ class Importer:
             k: len(v) for k, v in sorted(self._unmapped.items(), key=lambda kv: -len(kv[1]))
         }
         return self.result
-
-
-def _as_date(value: date | str) -> date:
-    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def reader_for(

@@ -22,7 +22,8 @@ from salespulse.kpis.models import DailyFact
 from salespulse.lib import cdr
 from salespulse.lib.cdrgen import Call, Pbx, asterisk_line
 from salespulse.org.models import Employee
-from salespulse.telephony.importer import KPI_CODES, import_file
+from salespulse.telephony.daycount import KPI_CODES
+from salespulse.telephony.importer import import_file
 from salespulse.telephony.models import CallLeg, CallSource, ConversationThreshold
 from tests.factories import make_department, make_seller
 from tests.telephony.conftest import MSK
@@ -209,13 +210,13 @@ def test_a_day_another_import_adds_to_between_batches_is_recounted(org):
 def test_legs_another_import_stored_after_the_check_are_not_stored_twice(org, monkeypatch):
     """The ids are checked before the batch is written; a concurrent import of the same
     file may store some in between. The batch then lets the database sort them out."""
-    from salespulse.telephony import importer as importer_module
+    from salespulse.telephony import legstore
     from tests.telephony.conftest import EXPECTED, NOW, call_kpis, master_csv
 
     office = CallSource.objects.create(name="office", format="asterisk", timezone="Europe/Moscow")
     lines = master_csv().splitlines(keepends=True)
     import_file(office, io.BytesIO("".join(lines[:4]).encode()), now=NOW)  # the other import
-    monkeypatch.setattr(importer_module, "_stored_ids", lambda source, ids: set())
+    monkeypatch.setattr(legstore, "stored_ids", lambda source, ids: set())
     result, _record = import_file(office, io.BytesIO("".join(lines).encode()), now=NOW)
     assert (result.imported, result.duplicates) == (len(lines) - 4, 4)
     assert CallLeg.objects.count() == len(lines)
