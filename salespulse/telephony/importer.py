@@ -367,6 +367,7 @@ def import_file(
     progress: Callable[[float | None, int], None] | None = None,
     batch_size: int = BATCH_SIZE,
     background: bool | None = None,
+    record: CallImport | None = None,
 ) -> tuple[ImportResult, CallImport]:
     """Import one file and record the import; file-level problems become `result.error`.
 
@@ -374,7 +375,8 @@ def import_file(
     is read (`background`, see `_Writer`); inside one, by the caller's connection. By
     default only on PostgreSQL, whose work runs in the server: with SQLite both threads
     need this process's CPU and the GIL, and 1M rows took longer (145-176 s against
-    110 s) and more CPU that way.
+    110 s) and more CPU that way. `record`: an import already recorded as running (see
+    `telephony.background`) to complete, instead of recording a new one.
     """
     if background is None:
         background = connection.vendor == "postgresql"
@@ -402,9 +404,14 @@ def import_file(
         result.error = _("The file has no call records.")
     if result.error:
         result.reject(0, result.error)
-    record = CallImport.objects.create(
-        source=source, user=user, file_name=file_name[:255], result=result.as_record()
-    )
+    if record is None:
+        record = CallImport.objects.create(
+            source=source, user=user, file_name=file_name[:255], result=result.as_record()
+        )
+    else:
+        record.result, record.rows_read = result.as_record(), result.rows
+        record.status = CallImport.Status.DONE
+        record.save(update_fields=["result", "rows_read", "status", "updated_at"])
     return result, record
 
 

@@ -214,8 +214,18 @@ class CallImport(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("importing")
+        DONE = "done", _("done")
+
     file_name = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A big web upload is imported in the background (telephony.background): the result
+    # page follows it by these.
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DONE)
+    rows_read = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
     result = models.JSONField(default=dict)
 
     class Meta:

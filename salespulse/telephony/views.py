@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from salespulse.org import access
+from salespulse.telephony import background
 from salespulse.telephony.api import may_push_calls
 from salespulse.telephony.importer import import_file, reattribute, unmapped_agents
 from salespulse.telephony.models import AgentAlias, CallImport, CallSource
@@ -80,7 +81,10 @@ def upload(request: HttpRequest) -> HttpResponse:
         source = form.get_source()
         upload = form.cleaned_data["file"]
         # An existing source reads times on its own clock; the zone field is for new ones.
-        _result, record = import_file(source, upload, file_name=upload.name, user=request.user)
+        if upload.size > background.BACKGROUND_BYTES:
+            record = background.start(source, upload, request.user)
+        else:
+            _result, record = import_file(source, upload, file_name=upload.name, user=request.user)
         return redirect("telephony-import-result", pk=record.pk)
     imports = CallImport.objects.select_related("source", "user")[:10]
     return render(request, "telephony/upload.html", {"form": form, "imports": imports})
@@ -91,7 +95,9 @@ def import_result(request: HttpRequest, pk: int) -> HttpResponse:
     _staff_only(request)
     record = get_object_or_404(CallImport.objects.select_related("source", "user"), pk=pk)
     return render(
-        request, "telephony/import_result.html", {"record": record, "result": record.result}
+        request,
+        "telephony/import_result.html",
+        {"record": record, "result": record.result, "stale": background.is_stale(record)},
     )
 
 

@@ -22,6 +22,13 @@ def kpi_value(value, unit: str) -> str:
 
 
 @register.filter
+def count(value) -> str:
+    """A whole number with thousands apart: ``100 001`` (ru), ``100,001`` (en); a dash
+    for a count that is not there (a template's missing value is "")."""
+    return fmt.number(value if isinstance(value, int) else None, 0, _lang())
+
+
+@register.filter
 def pct(fraction) -> str:
     return fmt.percent(fraction, 0, _lang())
 
