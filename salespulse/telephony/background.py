@@ -16,6 +16,7 @@ import os
 import tempfile
 import threading
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -32,7 +33,7 @@ logger = logging.getLogger("salespulse.telephony")
 # request, as before.
 BACKGROUND_BYTES = 4 * 2**20
 STALE = timedelta(minutes=10)
-# The imports running in this process, by record: tests wait for them.
+# The imports running on this process's threads, by record (to wait for one).
 running: dict[int, threading.Thread] = {}
 
 
@@ -93,6 +94,6 @@ def _run(pk: int, path: str, language: str | None) -> None:
             result={"error": str(e)[:500], "rejected": [], "rejected_total": 0},
         )
     finally:
-        os.unlink(path)
+        Path(path).unlink(missing_ok=True)
         running.pop(pk, None)
         connection.close()

@@ -210,15 +210,14 @@ class CallLeg(models.Model):
 class CallImport(models.Model):
     """One import (a file from the CLI or the web, or an API batch) and what it did."""
 
-    source = models.ForeignKey(CallSource, on_delete=models.CASCADE, related_name="imports")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
-    )
-
     class Status(models.TextChoices):
         RUNNING = "running", _("importing")
         DONE = "done", _("done")
 
+    source = models.ForeignKey(CallSource, on_delete=models.CASCADE, related_name="imports")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
     file_name = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # A big web upload is imported in the background (telephony.background): the result
