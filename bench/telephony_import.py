@@ -179,11 +179,11 @@ def store_floor() -> float:
     connection, so a little reading is counted too."""
     from django.db import connection
 
-    from salespulse.telephony.legstore import COLUMNS
+    from salespulse.telephony.legstore import COLUMNS as LEG_COLUMNS
     from salespulse.telephony.models import CallLeg
 
     table, copy = CallLeg._meta.db_table, "bench_legs_floor"
-    columns = ", ".join(f'"{c}"' for c in COLUMNS)
+    columns = ", ".join(f'"{c}"' for c in LEG_COLUMNS)
     if connection.vendor == "postgresql":
         import psycopg
 
@@ -212,7 +212,7 @@ def store_floor() -> float:
         sql = sql.replace(f'"{table}"', f'"{copy}"', 1)
         writer.execute(sql.replace('INDEX "', 'INDEX "floor_', 1))
     writer.commit()
-    marks = ", ".join("?" * len(COLUMNS))
+    marks = ", ".join("?" * len(LEG_COLUMNS))
     started = time.perf_counter()
     writer.executemany(
         f"INSERT INTO {copy} ({columns}) VALUES ({marks})",
@@ -273,7 +273,7 @@ COLUMNS = [
     "uniqueid", "userfield", "peeraccount", "linkedid", "sequence",
 ]  # fmt: skip
 
-QUOTED_TEXTCOLUMNS = ", ".join('"' + c + '" text' for c in COLUMNS)
+QUOTED_TEXT_COLUMNS = ", ".join('"' + c + '" text' for c in COLUMNS)
 
 DUCKDB_SQL = """
 WITH legs AS (
@@ -347,7 +347,7 @@ def run_duckdb(path: Path) -> tuple[float, dict[str, int]]:
 def raw_sqlite(path: Path) -> float:
     with tempfile.TemporaryDirectory() as folder:
         conn = sqlite3.connect(Path(folder) / "raw.sqlite3")
-        conn.execute(f"CREATE TABLE raw ({QUOTED_TEXTCOLUMNS})")
+        conn.execute(f"CREATE TABLE raw ({QUOTED_TEXT_COLUMNS})")
         marks = ", ".join("?" * len(COLUMNS))
         started = time.perf_counter()
         with open(path, newline="", encoding="utf-8") as f:
@@ -363,7 +363,7 @@ def raw_postgres(path: Path, postgres: str) -> float:
 
     with psycopg.connect(_bench_url(postgres)) as conn:
         conn.execute("DROP TABLE IF EXISTS raw_cdr")
-        conn.execute(f"CREATE TABLE raw_cdr ({QUOTED_TEXTCOLUMNS})")
+        conn.execute(f"CREATE TABLE raw_cdr ({QUOTED_TEXT_COLUMNS})")
         conn.commit()
         started = time.perf_counter()
         with conn.cursor() as cur, open(path, "rb") as f:

@@ -694,18 +694,11 @@ def day_figures(
     """
     calls: dict[tuple[int, date, str], list[FactLeg]] = {}
     for leg in legs:
-        key = (leg.employee_id, leg.day, leg.call_key)
-        parts = calls.get(key)
-        if parts is None:
-            calls[key] = [leg]
-        else:
-            parts.append(leg)
+        calls.setdefault((leg.employee_id, leg.day, leg.call_key), []).append(leg)
     result: dict[tuple[int, date], DayFigures] = {}
     limits: dict[int, int] = {}
     for (employee, day, _key), parts in calls.items():
-        figures = result.get((employee, day))
-        if figures is None:
-            figures = result[employee, day] = DayFigures()
+        figures = result.setdefault((employee, day), DayFigures())
         if len(parts) == 1:  # most calls: one leg, whose talk is its billsec
             only = parts[0]
             answered = only.answered

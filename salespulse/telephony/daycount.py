@@ -46,20 +46,20 @@ def _set_figures(
     return set_auto_facts(rows_out)
 
 
-def _recount(touched: set[tuple[int, date]]) -> dict[tuple[int, date], cdr.DayFigures]:
+def _recount(
+    touched: set[tuple[int, date]], thresholds: dict[int, int] | None = None
+) -> dict[tuple[int, date], cdr.DayFigures]:
     """The figures of these seller-days, counted from their stored legs.
 
     The counting rules are `cdr.day_figures`; here the database groups the legs into calls
     (one row per seller, day and call) and Python only looks at the legs of the calls a
     seller answered more than once, whose talk is the union of their talk intervals.
+    `thresholds`: the sellers' conversation thresholds, when the caller has read them.
     """
     if not touched:
         return {}
-    directory = _thresholds()
-    counted = {
-        pk: {d.strip() for d in directions.split(",")}
-        for pk, directions in CallSource.objects.values_list("pk", "directions")
-    }
+    directory = _thresholds() if thresholds is None else thresholds
+    counted = {s.pk: s.counted_directions for s in CallSource.objects.only("directions")}
     employees = sorted({e for e, _ in touched})
     days = [d for _, d in touched]
     figures: dict[tuple[int, date], cdr.DayFigures] = {}
@@ -207,7 +207,7 @@ class DayCounter:
         Returns how many legs were new and how many day facts changed.
         """
         held, self.held = self.held, {}  # kept again only once this batch is committed
-        # What counting needs, taken before `_insert_new` turns values into SQL text.
+        # What counting needs, taken before `insert_new` turns values into SQL text.
         legs = [(row[1], self._fact_leg(row)) for row in rows if row[15] is not None]
         with transaction.atomic():
             before = _legs_per_day(
@@ -228,7 +228,7 @@ class DayCounter:
                     in_memory[key] = earlier + day_legs
                 else:
                     stale.add(key)
-            figures = _recount(stale)
+            figures = _recount(stale, self.thresholds)
             figures.update(
                 cdr.day_figures(
                     (leg for day_legs in in_memory.values() for leg in day_legs), self.threshold
