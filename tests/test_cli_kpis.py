@@ -18,21 +18,25 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 
 from salespulse.kpis.models import DailyFact, Kpi, Plan, Role, RoleKpi
 from salespulse.lib import fmt
+from salespulse.reports.models import DayReport
 from tests.factories import ensure_catalogue, make_department, make_seller
 
 pytestmark = pytest.mark.django_db
 
 MONTH = date(2026, 11, 1)
-AS_OF = "2026-11-10"
+# --date picks the cut-off: the 11th is "today", so the month is judged up to the 10th and
+# the 11th's 500 calls are today's progress (in the required pace, not in completion).
+AS_OF = "2026-11-11"
 
 
 def fact(seller, code, day, value):
@@ -100,7 +104,7 @@ ANN_CALLS = {
     "fact": 620,
     "completion": 1.0333,  # 620 / 600
     "forecast": 2066.67,  # 620 / 6 × 20
-    "required_pace": 98.57,  # (2000 − 620) / 14
+    "required_pace": 62.86,  # (2000 − 620 − 500 today) / 14, today included
 }
 ANN_CHECK = {
     "seller": "ann",
@@ -142,7 +146,9 @@ BOB_CHECK = {
 
 def test_month_with_a_holiday(company):
     data = run_json("--scope", "department:north", "--date", AS_OF)
-    assert data["period"] == {"kind": "month", "start": "2026-11-01", "end": "2026-11-30"}
+    assert data["period"] == {
+        "kind": "month", "start": "2026-11-01", "end": "2026-11-30", "as_of": "2026-11-10"
+    }  # fmt: skip
     assert data["rows"] == [ANN_CALLS, ANN_CHECK, BOB_CALLS, BOB_CHECK]
 
 
@@ -176,7 +182,7 @@ def test_totals(company):
         "fact": 740,
         "completion": 0.925,
         "forecast": 3026.67,  # each member's own forecast: 2066.67 + 960
-        "required_pace": 204.29,  # (3600 − 740) / 14 days left on the company calendar
+        "required_pace": 168.57,  # (3600 − 740 − 500) / 14 days left on the company calendar
     }
     check = rows[(None, "avg_check")]
     assert (check["fact"], check["plan"], check["completion"]) == ("5000.17", "4500.00", 1.1111)
@@ -187,7 +193,9 @@ def test_seller_scope_and_range(company):
     data = run_json(
         "--scope", "seller:ann", "--date", "2026-11-02", "--to", "2026-11-06"
     )  # fmt: skip
-    assert data["period"] == {"kind": "range", "start": "2026-11-02", "end": "2026-11-06"}
+    assert data["period"] == {
+        "kind": "range", "start": "2026-11-02", "end": "2026-11-06", "as_of": "2026-11-06"
+    }  # fmt: skip
     calls = by_key(data)[("ann", "calls")]
     # Four working days around the holiday: 400 planned, 440 done (10 on the holiday).
     assert calls["plan"] == 400 and calls["plan_to_date"] == 400
@@ -201,14 +209,41 @@ def test_seller_scope_and_range(company):
 
 
 def test_other_periods(company):
-    week = run_json("--scope", "seller:ann", "--period", "week", "--date", "2026-11-04")
-    assert week["period"] == {"kind": "week", "start": "2026-11-02", "end": "2026-11-08"}
+    week = run_json("--scope", "seller:ann", "--period", "week", "--date", "2026-11-05")
+    # A week that is over is judged whole, whichever of its days is named.
+    assert week["period"] == {
+        "kind": "week", "start": "2026-11-02", "end": "2026-11-08", "as_of": "2026-11-08"
+    }  # fmt: skip
     calls = by_key(week)[("ann", "calls")]
-    # As of the holiday: 2 working days passed (200 planned), 210 calls including its 10.
-    assert (calls["plan"], calls["plan_to_date"], calls["fact"]) == (400, 200, 210)
+    # Four working days around the holiday (400 planned), 440 calls including its 10.
+    assert (calls["plan"], calls["plan_to_date"], calls["fact"]) == (400, 400, 440)
     day = run_json("--scope", "seller:ann", "--period", "day", "--date", "2026-11-11")
+    # A day that is over is finished: judged whole.
     assert by_key(day)[("ann", "calls")]["fact"] == 500
     assert by_key(day)[("ann", "calls")]["plan"] == 100
+    assert by_key(day)[("ann", "calls")]["completion"] == 5
+
+
+def test_today_is_judged_once_closed(company):
+    """On the 11th at noon the day is in progress; once ann closes it, it is finished."""
+    with time_machine.travel(datetime(2026, 11, 11, 9, 0, tzinfo=UTC), tick=False):
+        day = by_key(run_json("--scope", "seller:ann", "--period", "day"))[("ann", "calls")]
+        assert (day["fact"], day["completion"], day["plan"]) == (0, None, 100)
+        assert day["required_pace"] == 0  # 500 done today against 100
+        month = run_json("--scope", "seller:ann")
+        assert month["period"]["as_of"] == "2026-11-10"
+        assert by_key(month)[("ann", "calls")]["required_pace"] == 62.86
+        at = datetime(2026, 11, 11, 9, 0, tzinfo=UTC)
+        DayReport.objects.create(
+            employee=company["ann"], day=date(2026, 11, 11), status=DayReport.Status.SUBMITTED,
+            first_submitted_at=at, submitted_at=at,
+        )  # fmt: skip
+        day = by_key(run_json("--scope", "seller:ann", "--period", "day"))[("ann", "calls")]
+        assert (day["fact"], day["completion"]) == (500, 5)
+        month = run_json("--scope", "seller:ann")
+        assert month["period"]["as_of"] == "2026-11-11"
+        # (2000 − 1120) over the 13 working days after the 11th.
+        assert by_key(month)[("ann", "calls")]["required_pace"] == 67.69
 
 
 def test_empty_department(company):
@@ -224,7 +259,7 @@ def test_csv(company):
         "completion", "forecast", "required_pace",
     ]  # fmt: skip
     assert rows[1] == [
-        "ann", "north", "calls", "count", "2000", "600", "620", "1.0333", "2066.67", "98.57",
+        "ann", "north", "calls", "count", "2000", "600", "620", "1.0333", "2066.67", "62.86",
     ]  # fmt: skip
     assert rows[2] == [
         "ann", "north", "avg_check", "money", "4500.00", "4500.00", "5000.17", "1.1111",
@@ -243,7 +278,7 @@ def cells(line: str) -> list[str]:
 def test_table_in_russian_formats(company):
     out = run("--scope", "department:north", "--date", AS_OF, "--totals")
     lines = out.splitlines()
-    assert lines[0] == "Север · месяц 01.11.2026–30.11.2026, данные по 10.11.2026"
+    assert lines[0] == "Север · месяц 01.11.2026–30.11.2026, итоги по 10.11.2026"
     ann = next(line for line in lines if line.startswith("Анна Петрова"))
     assert ann.split("  ")[0] == "Анна Петрова"
     # Through salespulse.lib.fmt, whatever its rounding rules: 2 000, 103 %, 2 066,67.
@@ -272,7 +307,7 @@ def test_table_in_russian_formats(company):
         ),
         (
             ["--date", AS_OF, "--to", "2026-11-09"],
-            "--to (2026-11-09) is before --date (2026-11-10)",
+            "--to (2026-11-09) is before --date (2026-11-11)",
         ),
         (["--scope", "team:north"], "Unknown scope 'team:north'"),
         (["--scope", "department:nope"], "Unknown department: nope"),

@@ -19,6 +19,7 @@ from salespulse.crm.models import Client, Deal
 from salespulse.crm.portfolio import in_portfolio
 from salespulse.kpis.models import DailyFact, Kpi, Plan, RoleKpi
 from salespulse.kpis.report import kpi_rows, sellers_for_scope
+from salespulse.lib.cutoff import Cutoff
 from salespulse.lib.periods import Period
 from salespulse.org.calendars import company_calendar, seller_calendar
 from salespulse.org.models import Absence, Department, Employee
@@ -52,9 +53,13 @@ def counts() -> dict[str, int]:
     }
 
 
+def through(sellers, day: date) -> dict:
+    return {s.pk: Cutoff.through(day) for s in sellers}
+
+
 def completion(login: str, code: str, as_of: date = YESTERDAY) -> Decimal:
     seller = sellers_for_scope(f"seller:{login}")
-    rows = kpi_rows(seller, Period.of("month", as_of), as_of)
+    rows = kpi_rows(seller, Period.of("month", as_of), through(seller, as_of), as_of)
     return next(r.result.completion for r in rows if r.kpi.code == code)
 
 
@@ -120,7 +125,8 @@ def test_the_star_is_clearly_above_plan(seeded):
 
 
 def test_most_sellers_are_near_plan(seeded):
-    rows = kpi_rows(sellers_for_scope("all"), Period.of("month", YESTERDAY), YESTERDAY)
+    sellers = sellers_for_scope("all")
+    rows = kpi_rows(sellers, Period.of("month", YESTERDAY), through(sellers, YESTERDAY), YESTERDAY)
     main = {"calls", "repeat_sum", "deals_sum"}
     figures = {
         r.seller.login: r.result.completion

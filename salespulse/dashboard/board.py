@@ -11,7 +11,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import F
@@ -22,9 +22,11 @@ from salespulse.kpis.models import DailyFact, Kpi
 from salespulse.kpis.report import role_kpis
 from salespulse.lib import attention
 from salespulse.lib.charts import sparkline
-from salespulse.lib.kpi import Group, Result
+from salespulse.lib.cutoff import Cutoff
+from salespulse.lib.kpi import Group, Result, Series
 from salespulse.lib.periods import Kind, Period
 from salespulse.org.models import Department, Employee
+from salespulse.reports.cutoffs import cutoffs, for_team
 from salespulse.reports.status import DayStatus, missing_streak, statuses
 
 # Weeks in a sparkline; the funnel's stages are loaded with the board so it costs no query.
@@ -37,18 +39,6 @@ FUNNEL_CODES = ("calls", "conversations", "leads", "deals_count", "deals_sum")
 STREAK_DAYS = 21
 
 
-def as_of_for(period: Period, today: date) -> date:
-    """The last day whose figures count on the board.
-
-    Today's figures are still coming in, so a period that began before today is judged up
-    to yesterday: every seller would otherwise look a day behind each morning. Looking at
-    today alone shows today so far.
-    """
-    if period.kind is Kind.DAY or period.start >= today:
-        return min(today, period.end)
-    return min(today - timedelta(days=1), period.end)
-
-
 @dataclass
 class Cell:
     kpi: Kpi
@@ -57,6 +47,10 @@ class Cell:
     trend: str  # up / down / flat / none
     spark: SafeString
     behind: attention.Behind | None
+    # What the cell shows: the finished part's fact and completion; for today while it is
+    # open (the «Сегодня» view), today's progress so far against today's plan.
+    shown_fact: Decimal | None = None
+    shown_pct: Decimal | None = None
 
 
 @dataclass
@@ -72,7 +66,7 @@ class SellerLine:
 @dataclass(frozen=True)
 class Attention:
     seller: Employee
-    kind: str  # missing / falling / pace / mismatch
+    kind: str  # missing / returned / falling / pace / level / mismatch
     kpi: Kpi | None
     weight: Decimal  # for ordering: bigger first
     detail: dict  # numbers the message is built from
@@ -89,7 +83,7 @@ class Attention:
 class Board:
     department: Department
     period: Period
-    as_of: date
+    as_of: date  # the department's last finished day (before the period: nothing finished)
     today: date
     kpis: list[Kpi]
     lines: list[SellerLine] = field(default_factory=list)
@@ -97,6 +91,13 @@ class Board:
     attention: list[Attention] = field(default_factory=list)
     behind: list[tuple[Employee, Kpi, attention.Behind]] = field(default_factory=list)
     figures: Figures | None = None
+    cut: Cutoff | None = None  # the department's cut-off
+    cuts: dict[int, Cutoff] = field(default_factory=dict)  # each seller's own, by employee id
+
+    @property
+    def in_progress_only(self) -> bool:
+        """Nothing of the period is finished yet: the «Сегодня» view of an open day."""
+        return self.as_of < self.period.start
 
     @property
     def sellers(self) -> list[Employee]:
@@ -141,8 +142,11 @@ class Board:
 
     @property
     def forecast(self) -> list[Cell]:
-        """Department totals of additive KPIs with a plan: will the period be made?"""
-        return [c for c in self.totals if c.kpi.is_additive and c.result.plan is not None]
+        """Department totals with a plan: will the period be made? Sums at their run rate,
+        ratios and percentages (average check, retention) at their level."""
+        return [
+            c for c in self.totals if c.result.plan is not None and c.result.forecast is not None
+        ]
 
 
 def department_sellers(departments: Sequence[Department]) -> list[Employee]:
@@ -161,25 +165,33 @@ def build(
     period: Period,
     today: date,
     *,
+    now: datetime | None = None,
     detail: bool = True,
     extra_codes: Sequence[str] = FUNNEL_CODES,
 ) -> list[Board]:
-    """One board per department; `detail=False` skips per-seller sparklines (director view)."""
-    as_of = as_of_for(period, today)
+    """One board per department; `detail=False` skips per-seller sparklines (director view).
+
+    `today` is the viewer's day, which picks the period. With `now` (a live page) each seller
+    is cut on their own local today at that moment; without it on `today` (lib.cutoff).
+    """
     sellers = department_sellers(departments)
+    cuts = cutoffs(sellers, day=None if now else today, now=now)
     kpis_by_role = role_kpis({s.sales_role_id for s in sellers if s.sales_role_id})
     codes = {k.code for ks in kpis_by_role.values() for k in ks}
     if detail:
         codes |= set(extra_codes)
     weeks = SPARK_WEEKS if detail else OVERVIEW_SPARK_WEEKS
-    spark_start = as_of - timedelta(days=7 * weeks - 1)
-    falling_start = as_of - timedelta(days=7 * (attention.FALLING_WEEKS + 1))
+    last_finished = Cutoff(today).finished_end(period)
+    spark_start = last_finished - timedelta(days=7 * weeks - 1)
+    falling_start = last_finished - timedelta(days=7 * (attention.FALLING_WEEKS + 1))
     start = min(period.start, spark_start, falling_start)
     if detail:
         start = min(start, period.previous().start)
-    figures = load(sellers, start, max(period.end, as_of), kpi_codes=codes)
-    status = statuses(sellers, today - timedelta(days=STREAK_DAYS if detail else 14), today)
-    gaps = _typed_gaps(sellers, period.start, as_of)
+    figures = load(sellers, start, max(period.end, today), kpi_codes=codes)
+    status = statuses(
+        sellers, today - timedelta(days=STREAK_DAYS if detail else 14), today, now=now
+    )
+    gaps = _typed_gaps(sellers, period.start, last_finished)
 
     by_dept: dict[int, list[Employee]] = defaultdict(list)
     for s in sellers:
@@ -190,22 +202,36 @@ def build(
         kpis: list[Kpi] = []
         for s in members:
             kpis.extend(k for k in kpis_by_role.get(s.sales_role_id, []) if k not in kpis)
-        board = Board(dept, period, as_of, today, kpis, figures=figures)
+        cut = for_team(today, [cuts[s.pk] for s in members])
+        board = Board(
+            dept, period, cut.finished_end(period), today, kpis, figures=figures, cut=cut,
+            cuts={s.pk: cuts[s.pk] for s in members},
+        )  # fmt: skip
         for s in members:
             board.lines.append(
-                _line(board, s, kpis_by_role.get(s.sales_role_id, []), status[s.pk], detail)
-            )
+                _line(
+                    board, s, kpis_by_role.get(s.sales_role_id, []), status[s.pk], cuts[s.pk],
+                    detail,
+                )
+            )  # fmt: skip
         team = _group(figures, dept)
+        # Before the deadline nobody is judged on today: the day is not over.
+        judged = not any(ln.today_status == DayStatus.OPEN for ln in board.lines)
         for kpi in kpis:
             # The overview loads no previous period: no trend arrow, the sparkline shows it.
-            result = figures.engine.evaluate(kpi.code, team, period, as_of, compare=detail)
-            spark = [
-                figures.engine.value(kpi.code, team, a, b) for a, b in spark_weeks(as_of, weeks)
-            ]
-            board.totals.append(make_cell(kpi, result, spark))
+            result = figures.engine.evaluate(kpi.code, team, period, cut, compare=detail)
+            spark = _spark(figures, kpi.code, team, board.as_of, weeks)
+            board.totals.append(make_cell(kpi, result, spark, judged=judged))
         _collect_attention(board, status, gaps)
         boards.append(board)
     return boards
+
+
+def _spark(
+    figures: Figures, code: str, who: Series | Group, last: date, weeks: int
+) -> list[Decimal | None]:
+    """Weekly points per working day: a week with a holiday or a vacation is not a dip."""
+    return [figures.engine.per_working_day(code, who, a, b) for a, b in spark_weeks(last, weeks)]
 
 
 def _group(figures: Figures, dept: Department) -> Group:
@@ -226,41 +252,61 @@ def spark_weeks(as_of: date, weeks: int = SPARK_WEEKS) -> list[tuple[date, date]
     ]
 
 
-def make_cell(kpi: Kpi, result: Result, spark_values: list[Decimal | None] | None) -> Cell:
-    gap = None
+def make_cell(
+    kpi: Kpi, result: Result, spark_values: list[Decimal | None] | None, judged: bool = True
+) -> Cell:
+    """A KPI's cell. `judged=False`: today is still open and before its deadline, so the
+    «Сегодня» view shows progress without a colour."""
+    lower = kpi.direction == Kpi.Direction.LOWER
     if kpi.is_additive:
-        gap = attention.behind(result.fact, result.plan_to_date, result.plan, result.working_days)
+        gap = attention.behind(
+            result.fact, result.plan_to_date, result.plan, result.working_days, lower
+        )
+    else:
+        gap = attention.below_level(result.fact, result.plan_to_date, lower)
     spark = mark_safe(sparkline(spark_values)) if spark_values else mark_safe("")  # noqa: S308
+    shown_fact, shown_pct = result.fact, result.completion
+    if result.period.kind is Kind.DAY and result.in_progress:
+        shown_fact = result.fact_so_far
+        if kpi.is_additive:
+            shown_pct = attention.level_share(result.today_fact, result.today_plan, lower)
+        pace = attention.pace_class(shown_pct) if judged else "none"
+    else:
+        pace = attention.pace_class(result.completion)
     return Cell(
         kpi=kpi,
         result=result,
-        pace=attention.pace_class(result.completion),
+        pace=pace,
         trend=attention.trend(result.change),
         spark=spark,
         behind=gap,
+        shown_fact=shown_fact,
+        shown_pct=shown_pct,
     )
 
 
 def _line(
-    board: Board, seller: Employee, kpis: list[Kpi], days: dict[date, DayStatus], detail: bool
+    board: Board,
+    seller: Employee,
+    kpis: list[Kpi],
+    days: dict[date, DayStatus],
+    cut: Cutoff,
+    detail: bool,
 ) -> SellerLine:
     figures = board.figures
     assert figures is not None
     own = {k.code for k in kpis}
     cells: list[Cell | None] = []
     series = figures.series[seller.pk]
-    weeks = spark_weeks(board.as_of) if detail else []
+    today = board.today
+    today_status = days.get(today, DayStatus.OFF)
     for kpi in board.kpis:
-        # The overview only counts who is behind, falling or short of pace: additive KPIs.
-        if kpi.code not in own or not (detail or kpi.is_additive):
+        if kpi.code not in own:
             cells.append(None)
             continue
-        result = figures.engine.evaluate(
-            kpi.code, series, board.period, board.as_of, compare=detail
-        )
-        spark = [figures.engine.value(kpi.code, series, a, b) for a, b in weeks]
-        cells.append(make_cell(kpi, result, spark))
-    today = board.today
+        result = figures.engine.evaluate(kpi.code, series, board.period, cut, compare=detail)
+        spark = _spark(figures, kpi.code, series, board.as_of, SPARK_WEEKS) if detail else []
+        cells.append(make_cell(kpi, result, spark, judged=today_status != DayStatus.OPEN))
     last_day = None
     for day in sorted(days, reverse=True):
         if day < today and days[day] not in (DayStatus.OFF, DayStatus.FUTURE):
@@ -271,7 +317,7 @@ def _line(
         cells=cells,
         last_day=last_day,
         last_status=days.get(last_day) if last_day else None,
-        today_status=days.get(today, DayStatus.OFF),
+        today_status=today_status,
         streak=missing_streak(days, today - timedelta(days=1)),
     )
 
@@ -325,8 +371,21 @@ def _collect_attention(
             if cell is None:
                 continue
             kpi, r = cell.kpi, cell.result
-            if cell.behind is not None and cell.behind.days > 0:
+            if cell.behind is not None and (cell.behind.level or cell.behind.days > 0):
                 board.behind.append((seller, kpi, cell.behind))
+            if cell.behind is not None and cell.behind.level and month:
+                share = attention.level_share(
+                    r.fact, r.plan_to_date, kpi.direction == Kpi.Direction.LOWER
+                )
+                items.append(
+                    Attention(
+                        seller,
+                        "level",
+                        kpi,
+                        40 + (1 - (share or 0)) * 100,
+                        {"fact": r.fact, "plan": r.plan_to_date, "gap": cell.behind.units},
+                    )
+                )
             if kpi.is_additive and kpi.direction == Kpi.Direction.HIGHER:
                 values = series.values.get(kpi.code, {})
                 counts = kpi.unit == Kpi.Unit.COUNT
@@ -359,4 +418,5 @@ def _collect_attention(
                     )
                 )
     board.attention = sorted(items, key=lambda a: -a.weight)
-    board.behind.sort(key=lambda item: -item[2].days)
+    # Sums by days of work behind, most first; levels (no days of work) after them.
+    board.behind.sort(key=lambda item: (item[2].level, -(item[2].days or 0)))

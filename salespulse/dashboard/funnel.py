@@ -7,7 +7,7 @@ plan for it: a cold caller has no deals, and that is not a zero conversion into 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from salespulse.kpis.figures import Figures, load
 from salespulse.lib import fmt
+from salespulse.lib.cutoff import Cutoff
 from salespulse.lib.funnel import REVENUE, STAGES, Funnel, FunnelRow, Step, build
 from salespulse.lib.funnel_chart import funnel_bars
 from salespulse.lib.kpi import Series
@@ -27,19 +28,27 @@ from salespulse.org.models import Employee
 
 
 def department_funnel(
-    sellers: Sequence[Employee], period: Period, as_of: date, figures: Figures | None = None
+    sellers: Sequence[Employee],
+    period: Period,
+    cuts: Mapping[int, Cutoff] | Cutoff | date,
+    figures: Figures | None = None,
 ) -> Funnel:
-    """The funnel of `sellers` over the period up to `as_of`, rows keyed by the Employee.
+    """The funnel of `sellers` over the period to each one's cut-off (`lib.cutoff`: the
+    finished part; today's progress when nothing is finished yet), rows keyed by Employee.
+    One Cutoff (or a date: finished through it) cuts everyone on the same day.
 
     `figures` already loaded by the caller must cover the period and the funnel's stages.
     """
     sellers = list(sellers)
     if figures is None:
         figures = load(sellers, period.start, period.end, kpi_codes=STAGES)
-    upto = min(as_of, period.end)
     engine = figures.engine
+    if isinstance(cuts, date):
+        cuts = Cutoff.through(cuts)
     by_seller = {}
     for seller in sellers:
+        cut = cuts if isinstance(cuts, Cutoff) else cuts[seller.pk]
+        upto = cut.shown_end(period)
         series = figures.series[seller.pk]
         stage_values: dict[str, Decimal | None] = {}
         for code in STAGES:

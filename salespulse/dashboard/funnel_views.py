@@ -9,13 +9,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from salespulse.dashboard.board import as_of_for
 from salespulse.dashboard.exporting import export_response
 from salespulse.dashboard.funnel import department_funnel, funnel_context
 from salespulse.front.views import local_today
 from salespulse.kpis.figures import sellers_queryset
 from salespulse.lib.periods import PERIOD_NAMES, Period, named_period
 from salespulse.org import access
+from salespulse.reports.cutoffs import cutoffs, for_team
 
 
 def _date(text: str | None) -> date | None:
@@ -41,13 +41,14 @@ def department_funnel_page(request: HttpRequest, code: str) -> HttpResponse:
     department = access.get_department_or_404(request.user, code)
     today = local_today(request)
     name, period = _period(request, today)
-    as_of = as_of_for(period, today)
     sellers = list(
         sellers_queryset()
         .filter(department=department)
         .order_by("user__last_name", "user__first_name", "pk")
     )
-    context = funnel_context(department_funnel(sellers, period, as_of), period)
+    cuts = cutoffs(sellers)
+    as_of = for_team(today, cuts.values()).finished_end(period)
+    context = funnel_context(department_funnel(sellers, period, cuts), period)
     response = export_response(request, [context["funnel_table"]], period=period)
     if response is not None:
         return response

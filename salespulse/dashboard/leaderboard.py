@@ -10,20 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
 
-from salespulse.dashboard.board import as_of_for
 from salespulse.kpis.figures import load, sellers_queryset, span_for
 from salespulse.kpis.models import Kpi
 from salespulse.kpis.report import role_kpis
 from salespulse.lib import ranking
+from salespulse.lib.cutoff import Cutoff
 from salespulse.lib.kpi import Engine, Result, Series
 from salespulse.lib.periods import Period
 from salespulse.lib.table import Column, Table
 from salespulse.org.models import Department, Employee
+from salespulse.reports.cutoffs import cutoffs, for_team
 
 # Deal KPIs are shown side by side whichever of them the board is ranked by.
 DEAL_KPIS = ("deals_count", "deals_sum", "avg_check")
@@ -69,24 +70,17 @@ def seller_name(seller: Employee) -> str:
     return seller.user.get_full_name() or seller.login
 
 
-def previous_as_of(period: Period, as_of: date) -> tuple[Period, date] | None:
-    """The previous period and the day that ends the same stretch of it (as the engine's
-    `previous`): the 1st–19th of March compares with the 1st–19th of February."""
-    upto = min(as_of, period.end)
-    if upto < period.start:
+def previous_completion(
+    engine: Engine, code: str, series: Series, period: Period, result: Result
+) -> Decimal | None:
+    """Completion over the same stretch of the previous period as `result`'s finished part
+    (the 1st–19th of March against the 1st–19th of February)."""
+    if result.as_of < period.start:
         return None
     before = period.previous()
-    stretch = min((upto - period.start).days, before.length - 1)
-    return before, before.start + timedelta(days=stretch)
-
-
-def previous_completion(
-    engine: Engine, code: str, series: Series, period: Period, as_of: date
-) -> Decimal | None:
-    shifted = previous_as_of(period, as_of)
-    if shifted is None:
-        return None
-    return engine.evaluate(code, series, *shifted).completion
+    stretch = min((result.as_of - period.start).days, before.length - 1)
+    end = before.start + timedelta(days=stretch)
+    return engine.evaluate(code, series, before, Cutoff.through(end), compare=False).completion
 
 
 def department_kpis(sellers: Sequence[Employee]) -> tuple[list[Kpi], dict[int, set[str]]]:
@@ -98,16 +92,23 @@ def department_kpis(sellers: Sequence[Employee]) -> tuple[list[Kpi], dict[int, s
     return kpis, {rid: {k.code for k in ks} for rid, ks in by_role.items()}
 
 
-def build(department: Department, code: str | None, period: Period, today: date) -> Leaderboard:
-    # Judged up to yesterday like the head's board: today's figures are still coming in.
-    as_of = as_of_for(period, today)
-    last = max(period.start, min(as_of, period.end))
+def build(
+    department: Department,
+    code: str | None,
+    period: Period,
+    today: date,
+    now: datetime | None = None,
+) -> Leaderboard:
+    """Judged like the head's board (`lib.cutoff`): each seller's finished part."""
+    last = max(period.start, min(today, period.end))
     # Who worked here at some point of the period so far: not who left before it began.
     sellers = [
         s
         for s in sellers_queryset().filter(department=department).order_by("pk")
         if not (s.left_on and s.left_on < period.start) and not (s.hired_on and s.hired_on > last)
     ]
+    cuts = cutoffs(sellers, day=None if now else today, now=now)
+    as_of = for_team(today, cuts.values()).finished_end(period)
     kpis, codes_by_role = department_kpis(sellers)
     kpi = next((k for k in kpis if k.code == code), kpis[0] if kpis else None)
     board = Leaderboard(department, kpis, kpi, period, as_of, [], [], [])
@@ -124,13 +125,14 @@ def build(department: Department, code: str | None, period: Period, today: date)
     lines: dict[int, Line] = {}
     for seller in sellers:
         series = figures.series[seller.pk]
-        result = figures.engine.evaluate(kpi.code, series, period, as_of)
-        before = previous_completion(figures.engine, kpi.code, series, period, as_of)
+        cut = cuts[seller.pk]
+        result = figures.engine.evaluate(kpi.code, series, period, cut)
+        before = previous_completion(figures.engine, kpi.code, series, period, result)
         entry = ranking.Entry(seller.pk, seller_name(seller), result.completion, before)
         points = ranking.change_points(entry)
         line = Line(seller, result, before, _points(points))
         for sibling in board.siblings:
-            line.siblings[sibling.code] = figures.seller(seller, sibling.code, period, as_of).fact
+            line.siblings[sibling.code] = figures.seller(seller, sibling.code, period, cut).fact
         entries.append(entry)
         lines[seller.pk] = line
     for place in ranking.rank(entries):

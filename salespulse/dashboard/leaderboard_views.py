@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -63,7 +64,7 @@ def leaderboard(request: HttpRequest, code: str) -> HttpResponse:
     if period_name not in PERIODS:
         period_name = "month"
     period = Period.of(period_name, today)
-    board = build(department, request.GET.get("kpi"), period, today)
+    board = build(department, request.GET.get("kpi"), period, today, now=timezone.now())
     full = seller is None or department.show_leaderboard
     own = board.line_of(seller) if seller is not None else None
     context = {

@@ -15,13 +15,15 @@ from django.db.models import Count
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from salespulse.dashboard.board import Cell, as_of_for, make_cell, spark_weeks
+from salespulse.dashboard.board import Cell, make_cell, spark_weeks
 from salespulse.kpis.figures import Figures, load
 from salespulse.kpis.models import Kpi
 from salespulse.lib.charts import plan_fact_chart
+from salespulse.lib.cutoff import Cutoff
 from salespulse.lib.periods import Period, month_start
 from salespulse.lib.table import Column, Table
 from salespulse.org.models import Employee
+from salespulse.reports.cutoffs import cutoffs, judged
 from salespulse.reports.models import DayReport
 
 GRAINS = ("day", "week", "month")
@@ -69,31 +71,43 @@ def _label(grain: str, bucket: Period) -> str:
 
 
 def seller_page(
-    seller: Employee, period: Period, today: date, kpi_code: str | None, grain: str
+    seller: Employee,
+    period: Period,
+    today: date,
+    kpi_code: str | None,
+    grain: str,
+    cut: Cutoff | None = None,
 ) -> SellerPage:
+    """`cut`: the seller's cut-off (`reports.cutoffs`); by default the one of `today`."""
     grain = grain if grain in GRAINS else "day"
-    as_of = as_of_for(period, today)
+    cut = cut or cutoffs([seller], day=today)[seller.pk]
+    as_of = cut.finished_end(period)
+    last = cut.finished_through
     kpis = seller.sales_role.ordered_kpis() if seller.sales_role else []
     kpi = next((k for k in kpis if k.code == kpi_code), kpis[0] if kpis else None)
-    buckets = _buckets(grain, period, as_of)
-    start = min(period.previous().start, buckets[0].start, spark_weeks(as_of)[0][0])
-    end = max(period.end, buckets[-1].end)
+    buckets = _buckets(grain, period, min(cut.today, period.end))
+    start = min(period.previous().start, buckets[0].start, spark_weeks(last)[0][0])
+    end = max(period.end, buckets[-1].end, cut.today)
     figures = load([seller], start, end, kpi_codes=[k.code for k in kpis])
     series = figures.series[seller.pk]
     cells = []
+    on_today = judged(seller, cut)
     for k in kpis:
-        result = figures.seller(seller, k.code, period, as_of)
-        spark = [figures.engine.value(k.code, series, a, b) for a, b in spark_weeks(as_of)]
-        cells.append(make_cell(k, result, spark))
+        result = figures.seller(seller, k.code, period, cut)
+        spark = [figures.engine.per_working_day(k.code, series, a, b) for a, b in spark_weeks(last)]
+        cells.append(make_cell(k, result, spark, judged=on_today))
     page = SellerPage(seller, period, as_of, kpis, cells, kpi, grain, figures=figures)
     if kpi is not None:
         for bucket in buckets:
-            upto = min(as_of, bucket.end)
-            r = figures.engine.evaluate(kpi.code, series, bucket, upto)
-            fact = r.fact if bucket.start <= as_of else None
-            # The bucket in progress is compared with its plan so far, like the board does.
-            whole = kpi.is_additive and bucket.end <= as_of
-            plan = r.plan if whole else r.plan_to_date
+            r = figures.engine.evaluate(kpi.code, series, bucket, cut)
+            # A bucket is shown to its cut-off (today's progress when nothing is finished),
+            # and compared with its plan so far, like the board does.
+            shown = cut.shown_end(bucket)
+            fact = None
+            if bucket.start <= shown:
+                fact = r.fact if shown == r.as_of else r.fact_so_far
+            whole = kpi.is_additive and bucket.end <= r.as_of
+            plan = r.plan if whole or shown != r.as_of else r.plan_to_date
             page.points.append((_label(grain, bucket), fact, plan))
         page.chart = mark_safe(  # noqa: S308 - our own SVG, labels escaped inside
             plan_fact_chart(

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from salespulse.dashboard.board import Attention, Board
 from salespulse.lib import fmt
+from salespulse.lib.attention import level_share
 from salespulse.lib.table import Column, Table
 
 
@@ -35,14 +36,12 @@ def sellers_table(board: Board) -> Table:
             if cell is None:
                 values += [None, None, None, None]
             else:
-                r = cell.result
-                values += [r.plan, r.fact, r.completion, r.forecast]
+                values += [cell.result.plan, cell.shown_fact, cell.shown_pct, cell.result.forecast]
         values.append(report_text(line.last_status, line.last_day, line.streak))
         table.add(*values)
     footer: list = [_("Department")]
     for cell in board.totals:
-        r = cell.result
-        footer += [r.plan, r.fact, r.completion, r.forecast]
+        footer += [cell.result.plan, cell.shown_fact, cell.shown_pct, cell.result.forecast]
     footer.append(None)
     table.add_footer(*footer)
     return table
@@ -115,6 +114,13 @@ def reason(item: Attention, lang: str | None = None) -> str:
                 "current": fmt.value(pace.current, kpi.unit, lang),
             }
         return text
+    if item.kind == "level":
+        return _("%(kpi)s: %(fact)s against a plan of %(plan)s (%(gap)s short)") % {
+            "kpi": kpi.name,
+            "fact": fmt.value(d["fact"], kpi.unit, lang),
+            "plan": fmt.value(d["plan"], kpi.unit, lang),
+            "gap": fmt.shortfall(d["gap"], kpi.unit, lang),
+        }
     if item.kind == "mismatch":
         return _(
             "%(kpi)s: typed %(typed)s, the system recorded %(recorded)s (%(days)s days corrected)"
@@ -181,7 +187,7 @@ def main_cell(board: Board):
 
 
 def forecast_share(cell):
+    """The forecast against the plan; a level KPI's level against its planned level."""
     r = cell.result
-    if r.forecast is None or not r.plan:
-        return None
-    return r.forecast / r.plan
+    lower = cell.kpi.direction == "lower"
+    return level_share(r.forecast, r.plan if cell.kpi.is_additive else r.plan_to_date, lower)

@@ -7,6 +7,7 @@ from datetime import date
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salespulse.dashboard import tables
@@ -22,6 +23,7 @@ from salespulse.dashboard.seller import points_table, reports_table, seller_page
 from salespulse.front.views import local_today
 from salespulse.lib.periods import PERIOD_NAMES, Period, named_period
 from salespulse.org import access
+from salespulse.reports.cutoffs import cutoffs
 
 # Attention items and late sellers shown on the cards before "and N more".
 CARD_ITEMS = 6
@@ -84,9 +86,9 @@ def department(request: HttpRequest, code: str) -> HttpResponse:
     dept = access.get_department_or_404(request.user, code)
     today = local_today(request)
     name, period = period_of(request, today)
-    board = build([dept], period, today)[0]
+    board = build([dept], period, today, now=timezone.now())[0]
     # The funnel reads the figures the board loaded: no extra query.
-    funnel_data = department_funnel(board.sellers, period, board.as_of, figures=board.figures)
+    funnel_data = department_funnel(board.sellers, period, board.cuts, figures=board.figures)
     export_tables = [
         tables.sellers_table(board),
         tables.attention_table(board),
@@ -112,7 +114,7 @@ def departments(request: HttpRequest) -> HttpResponse:
         raise Http404("No departments to show")
     today = local_today(request)
     name, period = period_of(request, today)
-    boards = build(visible, period, today, detail=False)
+    boards = build(visible, period, today, now=timezone.now(), detail=False)
     export_tables = [tables.departments_table(boards)]
     if (response := export_response(request, export_tables, period=period)) is not None:
         return response
@@ -138,11 +140,15 @@ def seller(request: HttpRequest, login: str) -> HttpResponse:
     employee = access.get_seller_or_404(request.user, login)
     today = local_today(request)
     name, period = period_of(request, today)
-    page = seller_page(employee, period, today, request.GET.get("kpi"), request.GET.get("by", ""))
+    team = department_sellers([employee.department]) if employee.department_id else [employee]
+    cuts = cutoffs(team if employee in team else [*team, employee])
+    page = seller_page(
+        employee, period, today, request.GET.get("kpi"), request.GET.get("by", ""),
+        cut=cuts[employee.pk],
+    )  # fmt: skip
     export_tables = [points_table(page), reports_table(page)]
     # The seller's funnel against the team's median needs the team's figures.
-    team = department_sellers([employee.department]) if employee.department_id else [employee]
-    funnel_data = department_funnel(team, period, page.as_of)
+    funnel_data = department_funnel(team, period, cuts)
     if (response := export_response(request, export_tables, period=period)) is not None:
         return response
     context = {

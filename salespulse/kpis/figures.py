@@ -20,6 +20,7 @@ from django.db.models.functions import Cast
 
 from salespulse.crm.distinct import distinct_keys
 from salespulse.kpis.models import DailyFact, DepartmentPlan, Kpi, Plan, RoleKpi
+from salespulse.lib.cutoff import Cutoff
 from salespulse.lib.kpi import Aggregation, Direction, Engine, Group, KpiDef, Result, Series
 from salespulse.lib.periods import Period, month_start, next_month
 from salespulse.lib.plans import PlanSet
@@ -68,10 +69,10 @@ class Figures:
     team_plans: dict[int, dict[str, PlanSet]]  # by department id
     team_calendar: object
 
-    def seller(self, employee: Employee, code: str, period: Period, as_of: date) -> Result:
-        return self.engine.evaluate(code, self.series[employee.pk], period, as_of)
+    def seller(self, employee: Employee, code: str, period: Period, cut: Cutoff | date) -> Result:
+        return self.engine.evaluate(code, self.series[employee.pk], period, cut)
 
-    def team(self, department: Department, code: str, period: Period, as_of: date) -> Result:
+    def team(self, department: Department, code: str, period: Period, cut: Cutoff | date) -> Result:
         members = [
             s for pk, s in self.series.items() if self.employees[pk].department_id == department.pk
         ]
@@ -80,15 +81,15 @@ class Figures:
             plans=self.team_plans.get(department.pk, {}),
             is_working=self.team_calendar.is_working,
         )
-        return self.engine.evaluate(code, group, period, as_of)
+        return self.engine.evaluate(code, group, period, cut)
 
     def group(
-        self, employees: Sequence[Employee], code: str, period: Period, as_of: date
+        self, employees: Sequence[Employee], code: str, period: Period, cut: Cutoff | date
     ) -> Result:
         group = Group(
             members=[self.series[e.pk] for e in employees], is_working=self.team_calendar.is_working
         )
-        return self.engine.evaluate(code, group, period, as_of)
+        return self.engine.evaluate(code, group, period, cut)
 
 
 def load(

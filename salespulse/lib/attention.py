@@ -62,21 +62,52 @@ def trend(change: Decimal | None) -> str:
 
 @dataclass(frozen=True)
 class Behind:
-    units: Decimal  # how much short of the plan to date
-    days: Decimal  # the same in days of work at the average daily plan
+    units: Decimal  # how much short of the plan to date (a level KPI: of its planned level)
+    days: Decimal | None  # the same in days of work at the average daily plan; None for levels
+    level: bool = False  # a ratio or percentage judged on its level (p.p., ₽), not a sum
 
 
 def behind(
-    fact: Decimal | None, plan_to_date: Decimal | None, plan: Decimal | None, working_days: int
+    fact: Decimal | None,
+    plan_to_date: Decimal | None,
+    plan: Decimal | None,
+    working_days: int,
+    lower_is_better: bool = False,
 ) -> Behind | None:
-    """The shortfall against the plan to date of an additive KPI, or None if on plan."""
-    if fact is None or plan_to_date is None or fact >= plan_to_date:
+    """The shortfall against the plan to date of an additive KPI, or None if on plan
+    (for a lower-is-better KPI, such as costs, the excess over it)."""
+    if fact is None or plan_to_date is None:
         return None
-    units = plan_to_date - fact
+    units = fact - plan_to_date if lower_is_better else plan_to_date - fact
+    if units <= 0:
+        return None
     days = ZERO
     if plan and plan > 0 and working_days > 0:
         days = units / (plan / working_days)
     return Behind(units, days)
+
+
+def below_level(
+    fact: Decimal | None, plan: Decimal | None, lower_is_better: bool = False
+) -> Behind | None:
+    """A ratio or percentage KPI (average check, retention) judged on its level: how far the
+    period's figure is from the planned level, in its own unit (₽, p.p.). Such a KPI has no
+    days of work to catch up with: it is behind or it is not."""
+    if fact is None or plan is None:
+        return None
+    gap = fact - plan if lower_is_better else plan - fact
+    if gap <= 0:
+        return None
+    return Behind(gap, None, level=True)
+
+
+def level_share(fact: Decimal | None, plan: Decimal | None, lower_is_better: bool = False):
+    """The level against its plan, as the share a forecast card shows (1 = on plan)."""
+    if fact is None or not plan or plan <= 0:
+        return None
+    if lower_is_better:
+        return plan / fact if fact > 0 else None
+    return fact / plan
 
 
 @dataclass(frozen=True)

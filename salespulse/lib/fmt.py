@@ -312,3 +312,12 @@ def value(value: Decimal | int | None, unit: str, lang: str = "ru") -> str:
     else:
         places = _up_to(d, 2)
     return number(d, places, lang)
+
+
+def shortfall(gap: Decimal | int | None, unit: str, lang: str = "ru") -> str:
+    """How far below a plan, in the KPI's own unit; a percentage's gap in percentage points
+    (60 % planned, 42 % done: 18 p.p. short, not "18 %")."""
+    if unit != "percent" or gap is None:
+        return value(gap, unit, lang)
+    text = number(gap, 1, lang)
+    return text if text == DASH else f"{text}\u00a0{'п.п.' if _lang(lang) == 'ru' else 'p.p.'}"

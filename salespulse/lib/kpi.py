@@ -11,7 +11,8 @@ Plain Python over day-level components, so every law of DESIGN.md can be propert
 - a `cohort` KPI counts them too, but only the keys that had joined before the period's
   first day (the clients of the portfolio at the period start).
 
-`as_of` is the last day whose figures count (a day in progress is not yet "passed").
+How far into a period we are is `lib.cutoff`'s one rule: the finished part is judged, today's
+figures are today's progress.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from salespulse.lib.cutoff import Cutoff
 from salespulse.lib.formula import Formula
 from salespulse.lib.periods import Period, days_between, month_end, month_start, next_month
 from salespulse.lib.plans import QUANTUM, PlanSet, day_plans, spread
@@ -96,8 +98,8 @@ class Group:
 class Result:
     kpi: str
     period: Period
-    as_of: date
-    fact: Decimal | None  # to date (the whole period once it is over)
+    as_of: date  # the last finished day of the period (before its start: nothing finished)
+    fact: Decimal | None  # of the finished part (the whole period once it is over)
     plan: Decimal | None  # for the whole period
     plan_to_date: Decimal | None
     completion: Decimal | None  # 1 = on plan; inverted for lower-is-better
@@ -108,8 +110,12 @@ class Result:
     today_plan: Decimal | None
     today_fact: Decimal | None
     today_remainder: Decimal | None
-    previous: Decimal | None  # the previous period, over the same stretch of days
-    change: Decimal | None  # against `previous`, as a fraction
+    previous: Decimal | None  # the previous period (additive: whole; else the same stretch)
+    change: Decimal | None  # against `previous`, per working day for additive KPIs
+    fact_so_far: Decimal | None = None  # the finished part and today's figures so far
+    working_days_left: int = 0  # today included while it is open and a working day
+    last_day: bool = False  # today is the last working day left: "N more to the plan"
+    in_progress: bool = False  # today is in the period and open
 
 
 class UnknownKpi(KeyError):
@@ -269,54 +275,67 @@ class Engine:
     # -- the whole picture ---------------------------------------------------------------
 
     def evaluate(
-        self, code: str, who: Series | Group, period: Period, as_of: date, compare: bool = True
+        self,
+        code: str,
+        who: Series | Group,
+        period: Period,
+        cut: Cutoff | date,
+        compare: bool = True,
     ) -> Result:
-        """The KPI's whole picture; `compare=False` skips today's share and the previous
-        period (an overview of hundreds of sellers does not show them)."""
+        """The KPI's whole picture at the cut-off (`lib.cutoff`: the one rule of how far into
+        the period we are). A bare date means "finished through that day".
+
+        `compare=False` skips today's share and the previous period (an overview of
+        hundreds of sellers does not show them)."""
+        if not isinstance(cut, Cutoff):
+            cut = Cutoff.through(cut)
         kpi = self.kpi(code)
-        upto = min(as_of, period.end)
+        upto = cut.finished_end(period)
         fact = self.value(code, who, period.start, upto) if upto >= period.start else None
         if fact is None and kpi.additive:
             fact = ZERO
         plan = self.plan(code, who, period.start, period.end)
         working_days = self.working_days(who, period.start, period.end)
         passed = self.working_days(who, period.start, upto)
+        left = self.working_days(who, max(cut.first_day_left(), period.start), period.end)
+        in_progress = cut.in_progress(period)
+        so_far_end = cut.so_far_end(period)
 
+        today_plan = today_fact = today_remainder = None
+        fact_so_far = fact
         if kpi.additive:
             plan_to_date = self.plan(code, who, period.start, upto) if plan is not None else None
             forecast = self._forecast(code, who, period, upto)
-            left = working_days - passed
+            if cut.today in period:
+                # Today's progress is shown also once the day is closed (then it is part
+                # of the finished figures already).
+                today_fact = self.value(code, who, cut.today, cut.today) or ZERO
+                if in_progress:
+                    fact_so_far = (fact or ZERO) + today_fact
+                if plan is not None:
+                    today_plan = self.day_plans(code, who, cut.today, cut.today).get(
+                        cut.today, ZERO
+                    )
+                    today_remainder = today_plan - today_fact
             required_pace = None
-            if plan is not None and left > 0 and fact is not None:
-                required_pace = max(plan - fact, ZERO) / left
+            if plan is not None and left > 0:
+                required_pace = max(plan - (fact_so_far or ZERO), ZERO) / left
         else:
             plan_to_date = self.level(code, who, upto) if plan is not None else None
             counted = kpi.aggregation in (Aggregation.DISTINCT, Aggregation.COHORT)
             forecast = None if counted else fact
             required_pace = None
+            if in_progress and so_far_end >= period.start:
+                fact_so_far = self.value(code, who, period.start, so_far_end)
 
-        today_plan = today_fact = today_remainder = None
-        if compare and as_of in period and kpi.additive:
-            today_fact = self.value(code, who, as_of, as_of)
-            if plan is not None:
-                today_plan = self.day_plans(code, who, as_of, as_of).get(as_of, ZERO)
-                today_remainder = today_plan - (today_fact or ZERO)
-
-        previous_period = period.previous()
-        stretch = min((upto - period.start).days, previous_period.length - 1)
-        previous = None
+        previous = change = None
         if compare and upto >= period.start:
-            previous = self.value(
-                code, who, previous_period.start, previous_period.start + timedelta(days=stretch)
-            )
-        change = None
-        if previous not in (None, ZERO) and fact is not None:
-            change = (fact - previous) / abs(previous)
+            previous, change = self._change(code, who, period, upto, fact)
 
         return Result(
             kpi=code,
             period=period,
-            as_of=as_of,
+            as_of=upto,
             fact=fact,
             plan=plan,
             plan_to_date=plan_to_date,
@@ -330,7 +349,58 @@ class Engine:
             today_remainder=today_remainder,
             previous=previous,
             change=change,
+            fact_so_far=fact_so_far,
+            working_days_left=left,
+            last_day=in_progress and left == 1 and self.is_working(who, cut.today),
+            in_progress=in_progress,
         )
+
+    def _change(
+        self, code: str, who: Series | Group, period: Period, upto: date, fact: Decimal | None
+    ) -> tuple[Decimal | None, Decimal | None]:
+        """The previous period's figure over the same stretch of days, and the change.
+
+        An additive KPI compares fact per working day of the seller (absences and days off
+        out) with the same measure then: a month with two fewer working days, or a week
+        back from vacation, is not a fall. Other KPIs compare their levels.
+        """
+        previous_period = period.previous()
+        stretch = min((upto - period.start).days, previous_period.length - 1)
+        then_end = previous_period.start + timedelta(days=stretch)
+        previous = self.value(code, who, previous_period.start, then_end)
+        if previous is None or fact is None:
+            return previous, None
+        if self.kpi(code).additive:
+            now_days = self.person_days(who, period.start, upto)
+            then_days = self.person_days(who, previous_period.start, then_end)
+            if not now_days or not then_days or previous == ZERO:
+                return previous, None
+            then_rate = previous / then_days
+            return previous, (fact / now_days - then_rate) / then_rate
+        if previous == ZERO:
+            return previous, None
+        return previous, (fact - previous) / abs(previous)
+
+    def per_working_day(
+        self, code: str, who: Series | Group, start: date, end: date
+    ) -> Decimal | None:
+        """An additive KPI's figure per working day of the seller (sparklines, trends);
+        other KPIs' figure as it is."""
+        value = self.value(code, who, start, end)
+        if value is None or not self.kpi(code).additive:
+            return value
+        days = self.person_days(who, start, end)
+        return value / days if days else None
+
+    def person_days(self, who: Series | Group, start: date, end: date) -> int:
+        """Working days of a seller, or of every member of a team added up."""
+        if isinstance(who, Group):
+            return sum(self.working_days(m, start, end) for m in who.members)
+        return self.working_days(who, start, end)
+
+    @staticmethod
+    def is_working(who: Series | Group, day: date) -> bool:
+        return who.is_working(day) if isinstance(who, Series) else who.team_is_working(day)
 
     def _forecast(
         self, code: str, who: Series | Group, period: Period, upto: date

@@ -14,6 +14,7 @@ from salespulse.lib.charts import plan_fact_chart
 from salespulse.lib.kpi import Result
 from salespulse.lib.periods import Period, days_between
 from salespulse.org.models import Employee
+from salespulse.reports.cutoffs import cutoffs
 from salespulse.reports.status import DayStatus, statuses
 
 
@@ -46,9 +47,11 @@ class MonthPage:
 
 def month_page(employee: Employee, period: Period, today: date, kpi_code: str | None) -> MonthPage:
     kpis = employee.sales_role.ordered_kpis() if employee.sales_role else []
-    as_of = min(today, period.end)
+    cut = cutoffs([employee], day=today)[employee.pk]
+    # Days are listed with figures up to today (today's so far); totals are judged at the cut.
+    as_of = cut.so_far_end(period)
     figures = load([employee], *span_for(period), kpi_codes=[k.code for k in kpis])
-    summary = [(k, figures.seller(employee, k.code, period, as_of)) for k in kpis]
+    summary = [(k, figures.seller(employee, k.code, period, cut)) for k in kpis]
     kpi = next((k for k in kpis if k.code == kpi_code), kpis[0] if kpis else None)
     page = MonthPage(employee, period, kpis, summary, kpi, [], [], mark_safe(""))
     if kpi is None:
@@ -68,7 +71,7 @@ def month_page(employee: Employee, period: Period, today: date, kpi_code: str | 
     while start <= period.end:
         end = min(Period.of("week", start).end, period.end)
         week = Period("range", start, end)
-        page.weeks.append(WeekRow(start, end, engine.evaluate(kpi.code, series, week, as_of)))
+        page.weeks.append(WeekRow(start, end, engine.evaluate(kpi.code, series, week, cut)))
         start = end.fromordinal(end.toordinal() + 1)
     page.chart = mark_safe(_chart(page, additive))  # noqa: S308 - our own SVG, labels escaped
     return page

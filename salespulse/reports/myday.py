@@ -8,16 +8,15 @@ from decimal import Decimal
 
 from salespulse.kpis.figures import load, span_for
 from salespulse.kpis.models import Kpi
+from salespulse.lib import attention
 from salespulse.lib.kpi import Result
 from salespulse.lib.periods import Period
 from salespulse.org.models import Employee
 from salespulse.reports.closing import auto_figures, input_kpis
+from salespulse.reports.cutoffs import cutoffs
 from salespulse.reports.models import DayReport
 from salespulse.reports.status import DayStatus, statuses
 
-# A KPI is lagging when the month's figure to date is below this share of its plan to date,
-# or the run rate will not make the month.
-LAGGING_BELOW = Decimal("0.9")
 # How far back "My day" looks for working days left without a report.
 MISSED_LOOKBACK = timedelta(days=31)
 
@@ -25,7 +24,7 @@ MISSED_LOOKBACK = timedelta(days=31)
 @dataclass
 class KpiLine:
     kpi: Kpi
-    month: Result  # the month to date, today included
+    month: Result  # the month at the seller's cut-off: finished part, and today's progress
     input: str  # "manual", "auto" or "" (derived: computed, not typed)
     auto_value: Decimal | None = None
     reported: str = ""  # what the current report version says, for the form
@@ -33,8 +32,9 @@ class KpiLine:
 
     @property
     def lagging(self) -> bool:
+        """Behind plan to date (the board's red), or a run rate that misses the month."""
         r = self.month
-        if r.completion is not None and r.completion < LAGGING_BELOW:
+        if attention.pace_class(r.completion) == "behind":
             return True
         return bool(
             self.kpi.is_additive and r.plan and r.forecast is not None and r.forecast < r.plan
@@ -57,6 +57,8 @@ def day_page(employee: Employee, day: date, today: date) -> DayPage:
     manual, auto = input_kpis(employee)
     kpis = employee.sales_role.ordered_kpis() if employee.sales_role else []
     month = Period.of("month", day)
+    # The month of the day shown, judged at the seller's own cut-off (lib.cutoff).
+    cut = cutoffs([employee], day=today)[employee.pk]
     figures = load([employee], *span_for(month), kpi_codes=[k.code for k in kpis])
     report = (
         DayReport.objects.filter(employee=employee, day=day).prefetch_related("versions").first()
@@ -66,7 +68,7 @@ def day_page(employee: Employee, day: date, today: date) -> DayPage:
     lines = []
     for kpi in kpis:
         kind = "manual" if kpi in manual else "auto" if kpi in auto else ""
-        line = KpiLine(kpi, figures.seller(employee, kpi.code, month, day), kind)
+        line = KpiLine(kpi, figures.seller(employee, kpi.code, month, cut), kind)
         if kind == "auto":
             line.auto_value = seen.get(kpi.code)
             line.correction = latest.corrections.get(kpi.code) if latest else None

@@ -7,7 +7,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from salespulse.dashboard.board import as_of_for, build
+from salespulse.dashboard.board import build
+from salespulse.lib.cutoff import Cutoff
 from salespulse.dashboard.tables import reason
 from salespulse.kpis.models import DailyFact, Kpi, Plan
 from salespulse.lib.periods import Period, days_between
@@ -72,9 +73,12 @@ def board_of(team):
 
 
 def test_the_month_is_judged_up_to_yesterday():
-    assert as_of_for(MARCH, TODAY) == date(2026, 3, 19)
-    assert as_of_for(Period.of("day", TODAY), TODAY) == TODAY
-    assert as_of_for(Period.of("month", date(2026, 2, 1)), TODAY) == date(2026, 2, 28)
+    cut = Cutoff(TODAY)
+    assert cut.finished_end(MARCH) == date(2026, 3, 19)
+    # Today alone: nothing finished yet, today's progress is what is shown.
+    assert cut.finished_end(Period.of("day", TODAY)) < TODAY
+    assert cut.shown_end(Period.of("day", TODAY)) == TODAY
+    assert cut.finished_end(Period.of("month", date(2026, 2, 1))) == date(2026, 2, 28)
 
 
 def test_silent_seller_is_listed_with_the_days_in_a_row(team):

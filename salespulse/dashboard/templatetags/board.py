@@ -28,14 +28,19 @@ def board_cell(cell) -> SafeString:
     # Every piece is our own formatting of numbers or a translated label: escaped once here,
     # without format_html's per-argument machinery (a board has hundreds of cells).
     parts = [f'<td class="cell pace-{cell.pace}"']
+    title = []
     if r.forecast is not None:
-        parts.append(f' title="{escape(_("forecast"))}: {fmt.value(r.forecast, unit, lang)}"')
-    parts.append(f'><span class="fact">{fmt.value(r.fact, unit, lang)}</span>')
+        title.append(f"{escape(_('forecast'))}: {fmt.value(r.forecast, unit, lang)}")
+    if r.in_progress and r.today_fact is not None and r.period.kind != "day":
+        title.append(f"{escape(_('today so far'))}: {fmt.value(r.today_fact, unit, lang)}")
+    if title:
+        parts.append(f' title="{"; ".join(title)}"')
+    parts.append(f'><span class="fact">{fmt.value(cell.shown_fact, unit, lang)}</span>')
     if r.plan is not None:
         parts.append(f' <small class="plan">/ {fmt.value(r.plan, unit, lang)}</small>')
     parts.append('<span class="line2">')
-    if r.completion is not None:
-        parts.append(f'<span class="pct">{fmt.percent(r.completion, 0, lang)}</span>')
+    if cell.shown_pct is not None:
+        parts.append(f'<span class="pct">{fmt.percent(cell.shown_pct, 0, lang)}</span>')
     trend = escape(_("against the previous period"))
     parts.append(
         f'<span class="trend {cell.trend}" title="{trend}: {fmt.percent(r.change, 0, lang)}">'

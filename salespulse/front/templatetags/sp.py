@@ -53,3 +53,9 @@ def get(mapping, key):
 def days_of_work(value) -> str:
     """Days of work behind plan: a tenth is enough to tell half a day from two."""
     return fmt.number(value, 1, _lang())
+
+
+@register.filter
+def kpi_shortfall(value, unit: str) -> str:
+    """A gap to plan in the KPI's unit: p.p. for percentages."""
+    return fmt.shortfall(value, unit or "number", _lang())

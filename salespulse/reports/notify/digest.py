@@ -22,15 +22,17 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
 
 from salespulse.kpis.figures import sellers_queryset
 from salespulse.kpis.models import Kpi
 from salespulse.kpis.report import Row, kpi_rows
-from salespulse.lib import fmt
+from salespulse.lib import attention, fmt
 from salespulse.lib.periods import Period
 from salespulse.lib.workcal import WorkCalendar
 from salespulse.org.calendars import company_calendar, seller_calendar
 from salespulse.org.models import Department, Employee
+from salespulse.reports.cutoffs import cutoffs
 from salespulse.reports.models import Notification
 from salespulse.reports.notify.jobs import Job, existing_claims, still_to_send
 from salespulse.reports.notify.mail import absolute_url, lang
@@ -84,16 +86,13 @@ def last_working_day(calendar: WorkCalendar, today: date) -> date | None:
 def shortfall(row: Row) -> Shortfall | None:
     """How far an additive KPI is behind its plan to date, or None when it is not behind."""
     r = row.result
-    if not row.kpi.is_additive or r.plan is None or r.plan_to_date is None or r.fact is None:
+    if not row.kpi.is_additive:
         return None
-    if row.kpi.direction == Kpi.Direction.LOWER:
-        behind = r.fact - r.plan_to_date
-    else:
-        behind = r.plan_to_date - r.fact
-    if behind <= 0:
+    lower = row.kpi.direction == Kpi.Direction.LOWER
+    gap = attention.behind(r.fact, r.plan_to_date, r.plan, r.working_days, lower)
+    if gap is None:
         return None
-    days = behind / (r.plan / r.working_days) if r.plan and r.working_days else None
-    return Shortfall(row.kpi, behind, days)
+    return Shortfall(row.kpi, gap.units, gap.days if r.plan else None)
 
 
 def forecast(row: Row) -> Forecast:
@@ -121,7 +120,10 @@ def sections(sellers: list[Employee], day: date, now: datetime) -> dict[int, Sec
             result[seller.department_id].late.append(seller)
 
     behind: dict[int, list[Shortfall]] = defaultdict(list)
-    for row in kpi_rows(sellers, Period.of("month", day), day, totals=True):
+    # Judged as the board judges it at this moment (lib.cutoff): each seller's finished part.
+    today = timezone.localtime(now).date()
+    cuts = cutoffs(sellers, now=now)
+    for row in kpi_rows(sellers, Period.of("month", day), cuts, today, totals=True):
         if row.seller is None:
             # A KPI with no plan has nothing to be forecast against.
             if row.result.plan is not None:

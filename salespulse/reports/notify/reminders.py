@@ -17,6 +17,7 @@ from salespulse.lib import fmt
 from salespulse.lib.periods import Period
 from salespulse.org.calendars import company_calendar, seller_calendar
 from salespulse.org.models import Employee
+from salespulse.reports.cutoffs import cutoffs
 from salespulse.reports.models import DayReport, Notification
 from salespulse.reports.notify.jobs import Job, existing_claims, still_to_send
 from salespulse.reports.notify.mail import absolute_url, lang
@@ -62,7 +63,7 @@ def due_reminders(now: datetime) -> list[Job]:
         by_day[day].append(seller)
     rows: dict[int, list[Row]] = defaultdict(list)
     for day, group in by_day.items():
-        for row in kpi_rows(group, Period.of("month", day), day):
+        for row in kpi_rows(group, Period.of("month", day), cutoffs(group, day=day), day):
             rows[row.seller.pk].append(row)
 
     return [

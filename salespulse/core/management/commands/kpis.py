@@ -13,8 +13,10 @@ from django.utils import timezone
 
 from salespulse.kpis.report import Row, kpi_rows, sellers_for_scope
 from salespulse.lib import fmt
+from salespulse.lib.cutoff import team_cutoff
 from salespulse.lib.periods import Kind, Period
 from salespulse.org.models import Department, Employee
+from salespulse.reports.cutoffs import cutoffs
 
 FORMATS = ("table", "json", "csv")
 COLUMNS = (
@@ -46,8 +48,12 @@ PERIOD_NAMES = {
 class Command(BaseCommand):
     help = (
         "Plan, fact, completion, forecast and the required pace of every KPI of the sellers "
-        "in a scope over a period. Figures count up to and including --date (for a date "
-        "range: up to --to, but not past today)."
+        "in a scope over a period, judged as every screen judges them: --date picks the "
+        "period and the cut-off. The finished part ends the day before --date (or on it, for "
+        "a seller who has closed that day's report); that day's own figures are its "
+        "progress, and the required pace counts it among the days left. A period already over "
+        "is judged whole. Without --date: each seller's own local today; a range is cut on "
+        "today."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -60,7 +66,9 @@ class Command(BaseCommand):
             help="day, week, month (default), quarter, year or range (--to alone means range)",
         )
         parser.add_argument(
-            "--date", default=None, help="YYYY-MM-DD: a day of the period (default: today)"
+            "--date",
+            default=None,
+            help="YYYY-MM-DD: picks the period and the cut-off (default: today)",
         )
         parser.add_argument("--to", default=None, help="YYYY-MM-DD: the last day of a range")
         parser.add_argument("--format", default="table", help="table (default), json or csv")
@@ -73,7 +81,7 @@ class Command(BaseCommand):
                 f"Unknown format: {options['format']} (expected one of: {', '.join(FORMATS)})"
             )
         today = timezone.localdate()
-        period, as_of = resolve_period(
+        period, cut_day = resolve_period(
             options["period"], options["date"], options["to"], today=today
         )
         scope = str(options["scope"]).strip()
@@ -81,10 +89,16 @@ class Command(BaseCommand):
             sellers = sellers_for_scope(scope)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
-        rows = kpi_rows(sellers, period, as_of, totals=bool(options["totals"]))
+        if cut_day is not None and period.end < today:
+            # A period that is over is judged whole, whichever of its days was named.
+            cut_day = None
+        cuts = cutoffs(sellers, day=cut_day)
+        rows = kpi_rows(sellers, period, cuts, cut_day or today, totals=bool(options["totals"]))
+        as_of = team_cutoff(cut_day or today, list(cuts.values())).finished_end(period)
 
         if output_format == "json":
-            self.stdout.write(json.dumps(as_json(period, rows), ensure_ascii=False, indent=2))
+            data = as_json(period, rows, as_of)
+            self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
         elif output_format == "csv":
             self.stdout.write(as_csv(rows), ending="")
         else:
@@ -100,8 +114,8 @@ def parse_day(text: str, option: str) -> date:
 
 def resolve_period(
     kind: object, day_text: object, to_text: object, *, today: date
-) -> tuple[Period, date]:
-    """The period asked for and the last day whose figures count."""
+) -> tuple[Period, date | None]:
+    """The period asked for, and the day everyone is cut on (None: each seller's today)."""
     day = parse_day(str(day_text), "--date") if day_text is not None else today
     to = parse_day(str(to_text), "--to") if to_text is not None else None
     if kind is None:
@@ -118,10 +132,10 @@ def resolve_period(
     if to is not None and to < day:
         raise CommandError(f"--to ({to.isoformat()}) is before --date ({day.isoformat()})")
     if kind is Kind.RANGE:
-        # Days after today have no figures yet; counting their plan would understate
-        # completion.
-        return Period.of(kind, day, to), min(to, today)
-    return Period.of(kind, day), day
+        # A range is judged like any period, at today's cut-off: a range in the past is
+        # finished, one running into the future is finished up to yesterday.
+        return Period.of(kind, day, to), None
+    return Period.of(kind, day), day if day_text is not None else None
 
 
 # --- numbers for machines ----------------------------------------------------------------
@@ -173,12 +187,14 @@ def row_dict(row: Row) -> dict[str, object]:
     return result
 
 
-def as_json(period: Period, rows: list[Row]) -> dict[str, object]:
+def as_json(period: Period, rows: list[Row], as_of: date) -> dict[str, object]:
     return {
         "period": {
             "kind": period.kind.value,
             "start": period.start.isoformat(),
             "end": period.end.isoformat(),
+            # The last finished day (lib.cutoff); before `start` when nothing is finished.
+            "as_of": as_of.isoformat(),
         },
         "rows": [row_dict(row) for row in rows],
     }
@@ -211,7 +227,7 @@ def as_table(scope: str, period: Period, as_of: date, rows: list[Row]) -> str:
     title = (
         f"{scope_title(scope)} · {PERIOD_NAMES[period.kind]} "
         f"{fmt.date_ru(period.start)}–{fmt.date_ru(period.end)}, "
-        f"данные по {fmt.date_ru(min(as_of, period.end))}"
+        + (f"итоги по {fmt.date_ru(as_of)}" if as_of >= period.start else "день ещё идёт")
     )
     if not rows:
         return f"{title}\n\nНет продавцов."
