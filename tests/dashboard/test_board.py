@@ -8,9 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from salespulse.dashboard.board import build
-from salespulse.lib.cutoff import Cutoff
 from salespulse.dashboard.tables import reason
 from salespulse.kpis.models import DailyFact, Kpi, Plan
+from salespulse.lib.cutoff import Cutoff
 from salespulse.lib.periods import Period, days_between
 from salespulse.reports.models import DayReport
 from tests.factories import make_department, make_head, make_seller
