@@ -16,6 +16,13 @@ def _unit(kpi_unit: str) -> str:
     return kpi_unit if kpi_unit in ("count", "money", "duration", "percent", "number") else "number"
 
 
+def _kpi_values(kpi, *values):
+    """A percentage KPI holds percent units (42.5 for 42,5 %); a percent column fractions."""
+    if kpi.unit != "percent":
+        return list(values)
+    return [None if v is None else v / 100 for v in values]
+
+
 def sellers_table(board: Board) -> Table:
     """Sellers × KPIs: plan, fact, completion and forecast; department totals as the footer."""
     columns = [Column("seller", _("Seller"))]
@@ -36,12 +43,16 @@ def sellers_table(board: Board) -> Table:
             if cell is None:
                 values += [None, None, None, None]
             else:
-                values += [cell.result.plan, cell.shown_fact, cell.shown_pct, cell.result.forecast]
+                r = cell.result
+                values += [*_kpi_values(cell.kpi, r.plan, cell.shown_fact), cell.shown_pct]
+                values += _kpi_values(cell.kpi, r.forecast)
         values.append(report_text(line.last_status, line.last_day, line.streak))
         table.add(*values)
     footer: list = [_("Department")]
     for cell in board.totals:
-        footer += [cell.result.plan, cell.shown_fact, cell.shown_pct, cell.result.forecast]
+        r = cell.result
+        footer += [*_kpi_values(cell.kpi, r.plan, cell.shown_fact), cell.shown_pct]
+        footer += _kpi_values(cell.kpi, r.forecast)
     footer.append(None)
     table.add_footer(*footer)
     return table
