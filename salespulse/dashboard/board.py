@@ -95,11 +95,6 @@ class Board:
     cuts: dict[int, Cutoff] = field(default_factory=dict)  # each seller's own, by employee id
 
     @property
-    def in_progress_only(self) -> bool:
-        """Nothing of the period is finished yet: the «Сегодня» view of an open day."""
-        return self.as_of < self.period.start
-
-    @property
     def sellers(self) -> list[Employee]:
         return [line.seller for line in self.lines]
 

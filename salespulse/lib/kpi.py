@@ -231,9 +231,33 @@ class Engine:
     def plan(self, code: str, who: Series | Group, start: date, end: date) -> Decimal | None:
         kpi = self.kpi(code)
         if kpi.additive:
-            days = self.day_plans(code, who, start, end)
-            return sum(days.values(), ZERO) if days or self._has_plans(code, who) else None
+            if end < start:
+                return ZERO if self._has_plans(code, who) else None
+            total, found = ZERO, False
+            first = month_start(start)
+            while first <= end:
+                # Running totals of the month's day plans: a board asks for the plan and
+                # the plan to date of every seller and KPI, and sums by bisection are cheap.
+                days, running = self._month_plan_totals(code, who, first)
+                lo, hi = bisect.bisect_left(days, start), bisect.bisect_right(days, end)
+                total += running[hi] - running[lo]
+                found = found or hi > lo
+                first = next_month(first)
+            return total if found or self._has_plans(code, who) else None
         return self.level(code, who, end)
+
+    def _month_plan_totals(
+        self, code: str, who: Series | Group, first: date
+    ) -> tuple[list[date], list[Decimal]]:
+        key = ("plan_totals", code, first)
+        if key not in who.memo:
+            plans = self._month_day_plans(code, who, first)
+            days = sorted(plans)
+            running = [ZERO]
+            for d in days:
+                running.append(running[-1] + plans[d])
+            who.memo[key] = (days, running)
+        return who.memo[key]
 
     def level(self, code: str, who: Series | Group, day: date) -> Decimal | None:
         """The plan of a non-additive KPI in force on `day`."""
