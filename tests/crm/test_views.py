@@ -3,7 +3,6 @@
 import io
 from datetime import date
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
@@ -12,7 +11,6 @@ from tests import factories
 from tests.crm.exports import bitrix24_csv
 from tests.crm.test_account_manager import history, load
 
-pytestmark = pytest.mark.urls("tests.crm.urls")
 MARCH = {"from": "2026-03-01", "to": "2026-03-31"}
 
 

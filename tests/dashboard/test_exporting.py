@@ -12,13 +12,13 @@ import pytest
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.test import RequestFactory
-from django.urls import path
 from django.utils import translation
 
 from salespulse.dashboard.exporting import export_response
 from salespulse.dashboard.templatetags.sp_tables import cell, export_url
 from salespulse.lib.periods import Period
 from salespulse.lib.table import Column, Table
+from tests.factories import make_department, make_head
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NOVEMBER = Period.of("month", date(2026, 11, 10))
@@ -51,9 +51,6 @@ def page(request: HttpRequest) -> HttpResponse:
     if response is not None:
         return response
     return HttpResponse("the page")
-
-
-urlpatterns = [path("board/", page)]
 
 
 def get(query: str) -> HttpRequest:
@@ -129,10 +126,13 @@ def test_unknown_table_or_format_is_not_found(query):
         page(get(query))
 
 
-@pytest.mark.urls("tests.dashboard.test_exporting")
+@pytest.mark.django_db
 def test_unknown_table_is_a_404_page(client):
-    assert client.get("/board/?export=nobody&format=xlsx").status_code == 404
-    assert client.get("/board/?export=sellers&format=csv").status_code == 200
+    head = make_head("boss")
+    make_department("north", "Север", heads=[head])
+    client.force_login(head)
+    assert client.get("/departments/north/?export=nobody&format=xlsx").status_code == 404
+    assert client.get("/departments/north/?export=sellers&format=csv").status_code == 200
 
 
 # --- the partial and its tags ---------------------------------------------------------

@@ -22,7 +22,7 @@ from salespulse.lib.funnel import Step
 from salespulse.lib.periods import Period
 from tests.factories import make_department, make_head, make_seller
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.dashboard.funnel_urls_for_tests")]
+pytestmark = pytest.mark.django_db
 
 MARCH = Period.of("month", date(2026, 3, 1))
 AS_OF = date(2026, 3, 31)
@@ -172,7 +172,7 @@ def test_the_head_sees_the_funnel(client, org, time_machine):
     response = page(client, org["head"])
     assert response.status_code == 200
     body = response.content.decode()
-    assert reverse("department-funnel", args=["north"]) == "/dashboard/north/funnel/"
+    assert reverse("department-funnel", args=["north"]) == "/departments/north/funnel/"
     assert "Узкое место: разговоры → лиды" in body
     assert 'role="img"' in body and "bottleneck" in body
     assert 'data-table="funnel"' in body

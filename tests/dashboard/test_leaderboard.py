@@ -6,22 +6,15 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import include, path, reverse
+from django.urls import reverse
 
-from salespulse import urls as project_urls
 from salespulse.dashboard.leaderboard import build, leaderboard_table
 from salespulse.kpis.models import DailyFact, Kpi, Plan
 from salespulse.lib.periods import Period
 from salespulse.org.models import Department
 from tests.factories import PASSWORD, make_department, make_director, make_head, make_seller
 
-# This module is also the urlconf of its tests: the project's pages plus the leaderboard.
-urlpatterns = [
-    *project_urls.urlpatterns,
-    path("dashboard/", include("salespulse.dashboard.leaderboard_urls")),
-]
-
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = pytest.mark.django_db
 
 # Friday 20 March 2026, noon in Moscow: the month is judged up to Thursday the 19th.
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
