@@ -1,0 +1,203 @@
+"""Changing a counting setting in the admin recounts the call figures, in the worker.
+
+Each test saves a setting through the admin, checks that the figures have not moved
+(the request only asks for a recount, and the head's board says one is running), runs
+`salespulse worker`, and checks the figures against a fresh import of the same calls
+under the new setting: a recount ends where counting from scratch would.
+"""
+
+import io
+from datetime import datetime
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from salespulse.kpis import recount
+from salespulse.kpis.models import DailyFact, Recount
+from salespulse.telephony.importer import import_file
+from salespulse.telephony.models import AgentAlias, CallLeg, CallSource, ConversationThreshold
+from tests.factories import make_admin, make_head
+from tests.telephony.conftest import EXPECTED, MSK, call_kpis, master_csv
+
+pytestmark = pytest.mark.django_db
+
+RECOUNTING = "Идёт пересчёт показателей…"
+
+
+@pytest.fixture
+def pbx(org):
+    source = CallSource.objects.create(name="office", format="asterisk", timezone="Europe/Moscow")
+    import_file(source, io.BytesIO(master_csv().encode()), file_name="Master.csv")
+    return source
+
+
+@pytest.fixture
+def admin(client):
+    client.force_login(make_admin("root"))
+    return client
+
+
+def figures(org) -> dict[str, dict[str, int]]:
+    return {login: call_kpis(org[login]) for login in ("ann", "bob", "cat")}
+
+
+@pytest.fixture
+def board(org):
+    """The head's board of the department, as the head sees it."""
+    head = Client()
+    head.force_login(make_head("head", [org["cold"]]))
+    return lambda: head.get(reverse("department", args=["cold"])).content.decode()
+
+
+def counted_afresh(org, source: CallSource) -> dict[str, dict[str, int]]:
+    """What importing the same calls from scratch under the current settings gives."""
+    CallLeg.objects.all().delete()
+    DailyFact.objects.all().delete()
+    source.refresh_from_db()
+    import_file(source, io.BytesIO(master_csv().encode()), file_name="Master.csv")
+    return figures(org)
+
+
+def test_a_threshold_recounts_the_department_conversations(org, pbx, admin, board):
+    assert figures(org) == EXPECTED
+    response = admin.post(
+        reverse("admin:telephony_conversationthreshold_add"),
+        {"department": org["cold"].pk, "seconds": 40},
+    )
+    assert response.status_code == 302
+    assert figures(org) == EXPECTED  # nothing in the request
+    assert RECOUNTING in board()
+
+    call_command("worker")
+
+    after = figures(org)
+    # ann talked 45 and 20 s, bob 70 and 40 s, cat 30 s: only more than 40 s counts.
+    assert {login: f["conversations"] for login, f in after.items()} == {
+        "ann": 1,
+        "bob": 1,
+        "cat": 0,
+    }
+    assert not RECOUNTING in board()
+    assert Recount.objects.get().finished_at is not None
+    assert after == counted_afresh(org, pbx)
+
+
+def test_removing_a_threshold_recounts_by_the_default(org, pbx, admin):
+    threshold = ConversationThreshold.objects.create(department=org["cold"], seconds=40)
+    call_command("worker")  # nothing asked yet: the threshold was not set in the admin
+    response = admin.post(
+        reverse("admin:telephony_conversationthreshold_delete", args=[threshold.pk]),
+        {"post": "yes"},
+    )
+    assert response.status_code == 302
+    call_command("worker")
+    assert figures(org) == EXPECTED
+
+
+def test_counted_directions_recount_the_days_of_the_source(org, pbx, admin, board):
+    response = admin.post(
+        reverse("admin:telephony_callsource_change", args=[pbx.pk]),
+        {
+            "name": "office",
+            "format": "asterisk",
+            "template": "",
+            "mapping": "{}",
+            "timezone": "Europe/Moscow",
+            "directions": "outbound",
+            "extension_pattern": r"\d{2,6}",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert figures(org) == EXPECTED
+    assert RECOUNTING in board()
+
+    call_command("worker")
+
+    after = figures(org)
+    # Only ann dialled out (twice); the others only took calls.
+    assert {login: f["calls"] for login, f in after.items()} == {"ann": 2, "bob": 0, "cat": 0}
+    assert after == counted_afresh(org, pbx)
+
+
+def test_an_agent_mapping_moves_past_calls_and_back(org, pbx, admin):
+    response = admin.post(
+        reverse("admin:telephony_agentalias_add"),
+        {"source": "", "key": "101", "employee": org["bob"].pk},
+    )
+    assert response.status_code == 302
+    assert figures(org) == EXPECTED
+
+    call_command("worker")
+
+    after = figures(org)
+    # 101's calls are bob's now; ann had no other calls that day, so her day is empty.
+    assert after["ann"] == {}
+    assert after["bob"]["calls"] > EXPECTED["bob"]["calls"]
+    assert after == counted_afresh(org, pbx)
+
+    alias = AgentAlias.objects.get()
+    admin.post(reverse("admin:telephony_agentalias_delete", args=[alias.pk]), {"post": "yes"})
+    assert figures(org) == after
+    call_command("worker")
+    assert figures(org) == EXPECTED
+
+
+def test_a_correction_beside_calls_that_moved_away_is_kept_against_zero(org, pbx, admin):
+    from decimal import Decimal
+
+    from salespulse.kpis.facts import set_reported_facts
+    from tests.telephony.conftest import DAY
+
+    set_reported_facts(org["ann"].pk, DAY, {"calls": Decimal(5)})
+    AgentAlias.objects.create(key="101", employee=org["bob"])
+    recount.request(Recount.Kind.AGENTS, {"sources": None})
+    call_command("worker")
+    fact = DailyFact.objects.get(employee=org["ann"], kpi__code="calls")
+    assert (fact.value, fact.auto_value, fact.source) == (5, 0, "report")
+    assert not DailyFact.objects.filter(employee=org["ann"]).exclude(kpi__code="calls").exists()
+
+
+def test_a_changed_formula_shows_at_once_and_asks_for_no_recount(org, pbx):
+    """Formulas are evaluated when figures are read: nothing of theirs is stored."""
+    from salespulse.kpis.figures import load
+    from salespulse.kpis.models import Kpi
+    from salespulse.lib.periods import Period
+    from tests.telephony.conftest import DAY
+
+    def avg_talk():
+        figures_ = load([org["bob"]], DAY, DAY, ["avg_talk_time"])
+        return figures_.seller(org["bob"], "avg_talk_time", Period("day", DAY, DAY), DAY).fact
+
+    assert avg_talk() == 55  # 110 s over 2 conversations
+    kpi = Kpi.objects.get(code="avg_talk_time")
+    kpi.formula = "talk_time / calls * 2"
+    kpi.save()
+    assert avg_talk() == 110
+    assert not Recount.objects.exists()
+
+
+def test_one_worker_claims_a_recount(org, pbx):
+    job = recount.request(Recount.Kind.CALLS, {"departments": [org["cold"].pk]})
+    # Asking again before a worker took it asks for nothing more.
+    assert recount.request(Recount.Kind.CALLS, {"departments": [org["cold"].pk]}) == job
+    now = datetime(2026, 2, 10, 12, 0, tzinfo=MSK)
+    first = recount.claim(now)
+    assert first is not None and first.pk == job.pk
+    assert recount.claim(now) is None  # a second worker finds it taken
+    # A worker that died an hour ago: its claim is taken over.
+    assert recount.claim(now + recount.STALE * 2).pk == job.pk
+    recount.run(first)
+    assert recount.claim(now + recount.STALE * 3) is None
+    assert not recount.recount_pending([org["cold"]])
+
+
+def test_a_failed_recount_is_recorded_and_the_worker_goes_on(org, pbx):
+    Recount.objects.create(kind="bogus", scope={})
+    good = recount.request(Recount.Kind.CALLS, {"departments": [org["cold"].pk]})
+    call_command("worker")
+    failed = Recount.objects.get(kind="bogus")
+    assert failed.finished_at is not None and "KeyError" in failed.error
+    good.refresh_from_db()
+    assert good.finished_at is not None and good.error == ""
