@@ -79,7 +79,7 @@ def test_a_threshold_recounts_the_department_conversations(org, pbx, admin, boar
         "bob": 1,
         "cat": 0,
     }
-    assert not RECOUNTING in board()
+    assert RECOUNTING not in board()
     assert Recount.objects.get().finished_at is not None
     assert after == counted_afresh(org, pbx)
 
