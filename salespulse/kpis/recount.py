@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -81,10 +80,14 @@ def claim(now: datetime) -> Recount | None:
 
 
 def run(job: Recount) -> None:
-    """Count the job's figures again (one transaction) and record how it went."""
+    """Count the job's figures again and record how it went.
+
+    Not one transaction: a recount of every call may take minutes, and on SQLite that
+    would hold off every import meanwhile. Each step commits on its own; a recount cut
+    short leaves figures a rerun makes right.
+    """
     try:
-        with transaction.atomic():
-            _RUNNERS[job.kind](job.scope)
+        _RUNNERS[job.kind](job.scope)
     except Exception as e:  # recorded for the admin, and the worker goes on
         job.error = f"{type(e).__name__}: {e}"
         logger.exception("Recount %s failed", job)
