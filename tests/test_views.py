@@ -407,7 +407,8 @@ def test_department_page_queries_do_not_grow_with_sellers(client, small, large, 
     if len(many) != len(few):
         repeated = Counter(many) - Counter(few)
         pytest.fail(f"{len(few)} queries for {small}, {len(many)} for {large}: {repeated}")
-    assert len(many) <= 20
+    # 21: one of them asks whether a recount of the department's figures is running.
+    assert len(many) <= 21
     print(f"department page: {len(few)} queries for {small} sellers, {len(many)} for {large}")
 
 
