@@ -10,8 +10,10 @@ is taken over once its claim is `STALE` old.
 What each setting changes:
 - a department's conversation threshold: the call figures of its sellers;
 - a call source's counted directions: the call figures of the seller-days with its calls;
-- an agent mapping: whose the stored calls are (legs move between sellers, or back to
-  unmapped), then the call figures of the seller-days they left and joined;
+- an agent mapping, or a seller's extension or time zone: whose the stored calls are and
+  on which local day (legs move between sellers, or back to unmapped), then the call
+  figures of the seller-days they left and joined;
+- a seller's department: their conversation threshold may be another one;
 - a CRM stage's won/lost meaning: the status of the source's deals, then their figures.
 A KPI's formula is evaluated when figures are read (nothing of it is stored), so a
 changed formula shows on every screen at once and needs no recount.
@@ -109,7 +111,11 @@ def run_due(should_stop: Callable[[], bool] = lambda: False) -> list[Recount]:
 def _calls(scope: dict[str, Any]) -> None:
     from salespulse.telephony.recount import recount_calls
 
-    recount_calls(departments=scope.get("departments"), source=scope.get("source"))
+    recount_calls(
+        departments=scope.get("departments"),
+        source=scope.get("source"),
+        employees=scope.get("employees"),
+    )
 
 
 def _agents(scope: dict[str, Any]) -> None:

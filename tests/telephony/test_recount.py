@@ -201,3 +201,60 @@ def test_a_failed_recount_is_recorded_and_the_worker_goes_on(org, pbx):
     assert failed.finished_at is not None and "KeyError" in failed.error
     good.refresh_from_db()
     assert good.finished_at is not None and good.error == ""
+
+
+def change_form_data(response) -> dict:
+    """The POST data of an admin change page as it stands (its form and inline formsets)."""
+    data = {}
+    form = response.context["adminform"].form
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if value is not None:
+            data[name] = value
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        management = formset.management_form
+        for name in management.fields:
+            data[f"{formset.prefix}-{name}"] = management.initial.get(name, 0)
+        for sub in formset.forms:
+            for name, field in sub.fields.items():
+                value = sub.initial.get(name, field.initial)
+                if value is not None:
+                    data[f"{sub.prefix}-{name}"] = value
+    return {k: ("" if v is None else v) for k, v in data.items() if v is not False}
+
+
+def test_a_new_extension_moves_the_sellers_past_calls(org, pbx, admin, board):
+    url = reverse("admin:org_employee_change", args=[org["cat"].pk])
+    data = change_form_data(admin.get(url))
+    data["extension"] = "104"  # the unmapped agent who dialled out once
+    response = admin.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert figures(org) == EXPECTED
+    assert RECOUNTING in board()
+
+    call_command("worker")
+
+    after = figures(org)
+    # cat's 103 calls are nobody's now; 104's outbound call is cat's.
+    assert after["cat"] == {"calls": 1, "answered_calls": 1, "conversations": 1, "talk_time": 90}
+    assert after == counted_afresh(org, pbx)
+    assert RECOUNTING not in board()
+
+
+def test_a_seller_moved_to_another_department_is_counted_by_its_threshold(org, pbx, admin):
+    from tests.factories import make_department
+
+    warm = make_department("warm", "Тёплые звонки")
+    ConversationThreshold.objects.create(department=warm, seconds=40)
+    url = reverse("admin:org_employee_change", args=[org["cat"].pk])
+    data = change_form_data(admin.get(url))
+    data["department"] = warm.pk
+    assert admin.post(url, data).status_code == 302
+    assert figures(org) == EXPECTED
+
+    call_command("worker")
+
+    # cat's one call had 30 s of talk: not more than 40.
+    assert figures(org)["cat"]["conversations"] == 0
+    assert figures(org) == counted_afresh(org, pbx)
