@@ -57,17 +57,22 @@ def set_auto_facts(
     every_day = [day for _, _, day in events] + [day for _, day in days]
     if not every_day:
         return 0
-    stored = {
-        key: cell
-        for key, cell in _cells(
-            DailyFact.objects.filter(
-                employee_id__in=employees,
-                kpi_id__in={k for _, k, _ in events} | scope,
-                day__range=(min(every_day), max(every_day)),
-            )
+    stored = _cells(
+        DailyFact.objects.filter(
+            employee_id__in=employees,
+            kpi_id__in={k for _, k, _ in events} | scope,
+            day__range=(min(every_day), max(every_day)),
         )
-        if key in events or (key[1] in scope and (key[0], key[2]) in days)
-    }
+    )
+    if scope:
+        # The range read more than was counted: cells outside it are none of this call's.
+        stored = {
+            key: cell
+            for key, cell in stored.items()
+            if key in events or (key[1] in scope and (key[0], key[2]) in days)
+        }
+    else:
+        stored = {key: cell for key, cell in stored.items() if key in events}
     return _apply_imported(events, stored)
 
 
@@ -87,31 +92,33 @@ def replace_auto_facts(
     kpi_ids = list(kpi_ids)
     if not kpi_ids or end < start:
         return 0
-    stored = dict(
-        _cells(
-            DailyFact.objects.filter(
-                employee_id=employee_id, kpi_id__in=kpi_ids, day__range=(start, end)
-            )
+    stored = _cells(
+        DailyFact.objects.filter(
+            employee_id=employee_id, kpi_id__in=kpi_ids, day__range=(start, end)
         )
     )
     wanted = {(employee_id, kpi, day): value for (kpi, day), value in events.items()}
     return _apply_imported(wanted, stored)
 
 
-def _cells(facts) -> Iterable[tuple[Key, rules.Cell]]:
+def _cells(facts) -> dict[Key, rules.Cell]:
     # Plain tuples, not model instances: an import refreshes thousands of seller-days.
-    for emp, kpi, day, value, auto_value, source in facts.values_list(
-        "employee_id", "kpi_id", "day", "value", "auto_value", "source"
-    ):
-        yield (emp, kpi, day), rules.Cell(value, auto_value, source)
+    cell = rules.Cell
+    return {
+        (emp, kpi, day): cell(value, auto_value, source)
+        for emp, kpi, day, value, auto_value, source in facts.values_list(
+            "employee_id", "kpi_id", "day", "value", "auto_value", "source"
+        )
+    }
 
 
 def _apply_imported(events: dict[Key, Decimal], stored: dict[Key, rules.Cell]) -> int:
     upserts: list[tuple[Key, Decimal]] = []
     gone: list[Key] = []
+    imported, stored_at, events_at = rules.imported, stored.get, events.get
     for key in events.keys() | stored.keys():
-        before = stored.get(key)
-        after = rules.imported(before, events.get(key))
+        before = stored_at(key)
+        after = imported(before, events_at(key))
         if after == before:
             continue
         if after is None:
@@ -132,23 +139,22 @@ def _write_events(rows: list[tuple[Key, Decimal]]) -> None:
     if not rows:
         return
     table = DailyFact._meta.db_table
+    # A constant of ours, not input: written into the statement, not bound for every row.
+    typed = f"{table}.source = '{TYPED}'"
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     day = connection.ops.adapt_datefield_value
+    auto = rules.AUTO
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {table} "
             "(employee_id, kpi_id, day, value, auto_value, source, updated_at) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (employee_id, kpi_id, day) DO UPDATE SET "
-            f"value = CASE WHEN {table}.source = %s THEN {table}.value ELSE excluded.value END, "
+            f"value = CASE WHEN {typed} THEN {table}.value ELSE excluded.value END, "
             "auto_value = excluded.auto_value, "
-            f"source = CASE WHEN {table}.source = %s THEN {table}.source "
-            "ELSE excluded.source END, "
+            f"source = CASE WHEN {typed} THEN {table}.source ELSE excluded.source END, "
             "updated_at = excluded.updated_at",
-            [
-                (e, k, day(d), value, value, rules.AUTO, now, TYPED, TYPED)
-                for (e, k, d), value in rows
-            ],
+            [(e, k, day(d), value, value, auto, now) for (e, k, d), value in rows],
         )
 
 
@@ -175,10 +181,8 @@ def _write_no_events(keys: list[Key]) -> None:
 def set_reported_facts(employee_id: int, day: date, values: dict[str, Decimal]) -> None:
     """What the seller reported for a day wins over what events say (which stays beside it)."""
     kpi_ids = _kpi_ids(values)
-    stored = dict(
-        _cells(
-            DailyFact.objects.filter(employee_id=employee_id, day=day, kpi_id__in=kpi_ids.values())
-        )
+    stored = _cells(
+        DailyFact.objects.filter(employee_id=employee_id, day=day, kpi_id__in=kpi_ids.values())
     )
     rows = []
     for code, value in values.items():
@@ -212,11 +216,9 @@ def withdraw_reported_facts(employee_id: int, day: date, codes: Iterable[str]) -
     codes = list(codes)
     if not codes:
         return
-    stored = dict(
-        _cells(
-            DailyFact.objects.filter(
-                employee_id=employee_id, day=day, kpi__code__in=codes, source=TYPED
-            )
+    stored = _cells(
+        DailyFact.objects.filter(
+            employee_id=employee_id, day=day, kpi__code__in=codes, source=TYPED
         )
     )
     table = DailyFact._meta.db_table

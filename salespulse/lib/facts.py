@@ -19,16 +19,16 @@ demo) goes through these three functions, so the rules below hold whoever writes
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 TYPED = "report"  # the seller typed it (DailyFact.Source.REPORT)
 AUTO = "auto"  # imported events say so (DailyFact.Source.AUTO)
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
+    # A tuple, not a dataclass: an import compares tens of thousands of them per batch.
     value: Decimal
     auto_value: Decimal | None
     source: str
