@@ -258,3 +258,10 @@ def test_a_seller_moved_to_another_department_is_counted_by_its_threshold(org, p
     # cat's one call had 30 s of talk: not more than 40.
     assert figures(org)["cat"]["conversations"] == 0
     assert figures(org) == counted_afresh(org, pbx)
+
+
+def test_the_admin_lists_recounts_with_their_errors(org, admin):
+    Recount.objects.create(kind="bogus", scope={}, reason="a test")
+    call_command("worker")
+    page = admin.get(reverse("admin:kpis_recount_changelist")).content.decode()
+    assert "a test" in page and "KeyError" in page
