@@ -265,3 +265,16 @@ def test_the_admin_lists_recounts_with_their_errors(org, admin):
     call_command("worker")
     page = admin.get(reverse("admin:kpis_recount_changelist")).content.decode()
     assert "a test" in page and "KeyError" in page
+
+
+def test_a_seller_added_on_the_command_line_gets_the_past_calls_of_their_extension(org, pbx):
+    from salespulse.org.models import Employee
+
+    call_command("seller", "add", "dan", "--name", "Дан Иванов", "--role", "cold_caller",
+                 "--department", "cold", "--extension", "104")  # fmt: skip
+
+    dan = Employee.objects.get(user__username="dan")
+    assert call_kpis(dan) == {}
+    call_command("worker")
+    assert call_kpis(dan) == {"calls": 1, "answered_calls": 1, "conversations": 1,
+                              "talk_time": 90}  # fmt: skip
