@@ -47,6 +47,7 @@ def generate(departments: int, per_department: int, today: date) -> None:
     from django.db import transaction
 
     from salespulse.kpis.models import DailyFact, Kpi, Plan, Role
+    from salespulse.lib import facts as fact_rules
     from salespulse.lib.periods import Period, days_between
     from salespulse.org.calendars import company_calendar
     from salespulse.org.models import Department, Employee
@@ -92,7 +93,9 @@ def generate(departments: int, per_department: int, today: date) -> None:
                         )
                     for day in days:
                         value = Decimal(round(base * skill * rng.uniform(0.6, 1.4)))
-                        facts.append(DailyFact(employee=seller, kpi=kpi, day=day, value=value))
+                        # In bulk for speed, each cell as the one writer's rules make it.
+                        cell = fact_rules.typed(None, value)
+                        facts.append(DailyFact(employee=seller, kpi=kpi, day=day, **cell._asdict()))
                 for day in days:
                     at = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=15)
                     reports.append(

@@ -75,6 +75,7 @@ def test_admin_index_is_russian(admin_client):
         "/admin/kpis/plan/",
         "/admin/kpis/departmentplan/",
         "/admin/kpis/dailyfact/",
+        "/admin/kpis/recount/",
         "/admin/org/department/",
         "/admin/org/department/add/",
         "/admin/org/employee/",

@@ -325,8 +325,10 @@ def test_bad_input(company, args, message):
 
 
 def test_bad_input_exits_non_zero_from_the_shell(tmp_path):
-    # Checked before the database is touched, so a scratch data directory will do.
-    env = {**os.environ, "SALESPULSE_DATA_DIR": str(tmp_path)}
+    # A scratch data directory with its embedded database (never the DATABASE_URL of a
+    # PostgreSQL run: the command would set that database up).
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["SALESPULSE_DATA_DIR"] = str(tmp_path)
     done = subprocess.run(
         [sys.executable, "-m", "salespulse", "kpis", "--period", "fortnight"],
         capture_output=True,
@@ -336,5 +338,8 @@ def test_bad_input_exits_non_zero_from_the_shell(tmp_path):
     )
     assert done.returncode != 0
     assert done.stdout == ""
-    assert "Unknown period: fortnight" in done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr
+    # The new database is set up first (one line), then the error is one line.
+    setup, error = done.stderr.strip().splitlines()
+    assert setup.startswith("salespulse: set up a new database")
+    assert "Unknown period: fortnight" in error

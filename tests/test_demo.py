@@ -405,7 +405,8 @@ def test_refresh_deal_facts_is_exact_and_idempotent():
     }
     assert not DailyFact.objects.filter(pk=stale.pk).exists()
     typed.refresh_from_db()
-    assert (typed.value, typed.source, typed.auto_value) == (4, "report", None)
+    # Its deals vanished: the head sees the typed 4 against 0 recorded (lib.facts).
+    assert (typed.value, typed.source, typed.auto_value) == (4, "report", 0)
     corrected.refresh_from_db()
     assert (corrected.value, corrected.source, corrected.auto_value) == (7, "report", 1)
     auto = seller.daily_facts.exclude(pk__in=[typed.pk, corrected.pk])

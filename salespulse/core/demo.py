@@ -60,6 +60,7 @@ from salespulse.crm.models import Client, Deal
 from salespulse.kpis import builtin
 from salespulse.kpis.figures import base_codes, load_catalogue
 from salespulse.kpis.models import DailyFact, Kpi, Plan, Role, RoleKpi
+from salespulse.lib import facts as fact_rules
 from salespulse.lib.crm.names import client_key
 from salespulse.lib.periods import month_end, month_start
 from salespulse.lib.workcal import SellerCalendar, WorkCalendar
@@ -501,18 +502,22 @@ class _Seeder:
     def _fact(self, seller: _Seller, code: str, day: date, value: Decimal | int) -> None:
         kpi = self.kpis[code]
         value = Decimal(value)
-        # What telephony saw stays beside the figure, as an import would leave it.
-        auto = value if kpi.source == Kpi.Source.AUTO else None
+        # Written in bulk for speed, but each cell as the one writer's rules make it: an
+        # event figure as an import leaves it, a manual one as the seller's report does.
         if kpi.source == Kpi.Source.MANUAL:
             self.typed.setdefault((seller.employee.pk, day), {})[code] = value
+            cell = fact_rules.typed(None, value)
+        else:
+            cell = fact_rules.imported(None, value)
+        assert cell is not None
         self.facts.append(
             DailyFact(
                 employee=seller.employee,
                 kpi=kpi,
                 day=day,
-                value=value,
-                auto_value=auto,
-                source=DailyFact.Source.SEED,
+                value=cell.value,
+                auto_value=cell.auto_value,
+                source=cell.source,
             )
         )
 

@@ -1,8 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils import timezone
 
 from salespulse.crm import importer, portfolio
 from salespulse.crm.models import Client, ColumnMapping, Deal, ImportRun, Stage
+from salespulse.kpis import recount
+from salespulse.kpis.models import Recount
 
 
 @admin.register(Deal)
@@ -51,8 +53,13 @@ class StageAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        # Deals already imported with this stage are won or lost by the new mapping now.
-        importer.apply_stage_kinds(obj.source)
+        if "kind" in form.changed_data:
+            # Deals already imported with this stage are won or lost by the new mapping:
+            # the worker recounts them (a source may hold a hundred thousand deals).
+            recount.request(
+                Recount.Kind.STAGES, {"crm_source": obj.source}, None, f"stage {obj.name}"
+            )
+            messages.info(request, recount.ASKED)
 
 
 @admin.register(ColumnMapping)

@@ -10,7 +10,7 @@ it touched. What counts (the README's "CRM data"):
   portfolio (an account manager's), from each client's handover day on;
 - only deals in the company's currency count (a sum of roubles and dollars means nothing).
 
-A figure the seller reported keeps winning: only its `auto_value` follows the deals.
+The cells are written by `kpis.facts` (a figure the seller typed keeps winning).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from django.db import transaction
 from django.db.models import Count, QuerySet, Sum
 
 from salespulse.crm.models import Deal
-from salespulse.crm.portfolio import PORTFOLIO_FACTS, in_portfolio, sync_facts, won_deals
+from salespulse.crm.portfolio import PORTFOLIO_FACTS, in_portfolio, won_deals
+from salespulse.kpis.facts import replace_auto_facts
 from salespulse.kpis.models import Kpi
 from salespulse.org.models import Employee
 
@@ -47,9 +48,9 @@ def refresh_deal_facts(
     """Make the seller's deal KPIs for start..end (both included) match their won deals.
 
     `codes` limits the work to some of DEAL_FACTS (all by default); a KPI missing from
-    the catalogue is skipped. A day left with no deals loses its imported row; a figure
-    the seller reported stays, with nothing recorded beside it any more. A second call
-    with no new deals writes nothing. Returns the number of rows written or deleted.
+    the catalogue is skipped. A day left with no deals has no events (`lib.facts`: its
+    imported row goes; a figure the seller typed stays, with 0 beside it). A second call
+    with no new deals writes nothing. Returns the number of cells changed.
     """
     from salespulse.crm.clients import link_deals  # clients needs this module's neighbours
 
@@ -82,4 +83,4 @@ def refresh_deal_facts(
                 desired[(kpis[count_code], row["day"])] = Decimal(row["n"])
             if sum_code in kpis:
                 desired[(kpis[sum_code], row["day"])] = row["total"]
-    return sync_facts(employee.pk, list(kpis.values()), start, end, desired)
+    return replace_auto_facts(employee.pk, list(kpis.values()), start, end, desired)

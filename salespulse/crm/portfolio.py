@@ -6,8 +6,8 @@ What counts (the README's "CRM data"):
 - `clients_in_work`: a snapshot of the portfolio's size, written on every day it
   changes and on the first of every month (a `last` KPI looks back a limited time).
 
-Only deals in the company currency are added up. A figure a seller reported is never
-overwritten: only `auto_value` beside it follows the deals (as in kpis.facts).
+Only deals in the company currency are added up. The cells are written by
+`kpis.facts`, whose rules (a typed correction wins, no events) hold for every writer.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
-from django.utils import timezone
 
 from salespulse.crm.models import COMPANY_CURRENCY, Client, Deal
-from salespulse.crm.sql import insert_rows
+from salespulse.kpis.facts import replace_auto_facts
 from salespulse.kpis.models import DailyFact, Kpi
 from salespulse.lib.periods import month_start, next_month
 
@@ -47,51 +46,6 @@ def refresh_repeat_facts(manager_id: int, start: date, end: date) -> int:
     from salespulse.org.models import Employee
 
     return refresh_deal_facts(Employee.objects.get(pk=manager_id), start, end, PORTFOLIO_FACTS)
-
-
-def sync_facts(
-    employee_id: int,
-    kpi_ids: list[int],
-    start: date,
-    end: date,
-    desired: dict[tuple[int, date], Decimal],
-) -> int:
-    """Make the event side of these KPIs' facts over start..end equal `desired`."""
-    existing = {
-        (f.kpi_id, f.day): f
-        for f in DailyFact.objects.filter(
-            employee_id=employee_id, kpi_id__in=kpi_ids, day__range=(start, end)
-        )
-    }
-    to_create, to_update, to_delete = [], [], []
-    now = timezone.now()
-    for key, fact in existing.items():
-        if key in desired:
-            continue
-        if fact.source == DailyFact.Source.REPORT:
-            if fact.auto_value is not None:
-                fact.auto_value = None
-                to_update.append(fact)
-        else:
-            to_delete.append(fact.pk)
-    for (kpi_id, day), value in desired.items():
-        fact = existing.get((kpi_id, day))
-        if fact is None:
-            to_create.append((employee_id, kpi_id, day, value, value, DailyFact.Source.AUTO, now))
-        elif fact.source == DailyFact.Source.REPORT:
-            if fact.auto_value != value:
-                fact.auto_value = value
-                to_update.append(fact)
-        elif (fact.value, fact.auto_value, fact.source) != (value, value, DailyFact.Source.AUTO):
-            fact.value = fact.auto_value = value
-            fact.source = DailyFact.Source.AUTO
-            to_update.append(fact)
-    if to_delete:
-        DailyFact.objects.filter(pk__in=to_delete).delete()
-    insert_rows(DailyFact, ["employee", "kpi", "day", "value", "auto_value", "source",
-                            "updated_at"], to_create)  # fmt: skip
-    DailyFact.objects.bulk_update(to_update, ["value", "auto_value", "source"], batch_size=1000)
-    return len(to_create) + len(to_update) + len(to_delete)
 
 
 @transaction.atomic
@@ -132,4 +86,4 @@ def refresh_portfolio_facts(manager_id: int, today: date) -> int:
             size += 1
             pending = next(ordered, None)
         desired[(kpi_id, day)] = Decimal(size)
-    return sync_facts(manager_id, [kpi_id], start, end, desired)
+    return replace_auto_facts(manager_id, [kpi_id], start, end, desired)

@@ -21,6 +21,7 @@ from salespulse.dashboard.funnel import (
 )
 from salespulse.dashboard.seller import points_table, reports_table, seller_page
 from salespulse.front.views import local_today
+from salespulse.kpis.recount import recount_pending
 from salespulse.lib.periods import PERIOD_NAMES, Period, named_period
 from salespulse.org import access
 from salespulse.reports.cutoffs import cutoffs
@@ -102,6 +103,7 @@ def department(request: HttpRequest, code: str) -> HttpResponse:
         "department": dept,
         "export_tables": export_tables,
         "funnel_verdict": verdict(funnel_data) if funnel_data.bottleneck else None,
+        "recounting": recount_pending([dept]),
     }
     return render(request, "dashboard/department.html", context)
 

@@ -8,6 +8,7 @@ from salespulse.kpis.models import (
     DepartmentPlan,
     Kpi,
     Plan,
+    Recount,
     Role,
     RoleKpi,
     check_role_kpi_count,
@@ -88,3 +89,16 @@ class DailyFactAdmin(admin.ModelAdmin):
     list_filter = ["source", "kpi"]
     list_select_related = ["employee__user", "kpi"]
     date_hierarchy = "day"
+
+
+@admin.register(Recount)
+class RecountAdmin(admin.ModelAdmin):
+    """What changed settings asked the worker to recount, and how it went (read only)."""
+
+    list_display = ["requested_at", "kind", "reason", "claimed_at", "finished_at", "error"]
+    list_filter = ["kind"]
+    readonly_fields = ["kind", "scope", "departments", "reason", "requested_at", "claimed_at",
+                       "finished_at", "error"]  # fmt: skip
+
+    def has_add_permission(self, request) -> bool:
+        return False

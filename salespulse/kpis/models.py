@@ -337,3 +337,37 @@ class DailyFact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employee_id} · {self.kpi_id} · {self.day:%d.%m.%Y}: {self.value}"
+
+
+class Recount(models.Model):
+    """Figures a changed setting affects, to be counted again by `salespulse worker`.
+
+    A threshold, a source's counted directions, an agent mapping or a CRM stage's meaning
+    changes figures already in the daily fact table; recounting them can take minutes, so
+    the admin only asks for it here and a worker claims the row (kpis.recount).
+    """
+
+    class Kind(models.TextChoices):
+        CALLS = "calls", _("call figures from the stored calls")
+        AGENTS = "agents", _("calls to sellers by the agent mappings")
+        STAGES = "stages", _("deals by their stage")
+
+    kind = models.CharField(_("what"), max_length=10, choices=Kind.choices)
+    # What to recount, e.g. {"departments": [3]}, {"source": 2}, {"crm_source": "bitrix24"}.
+    scope = models.JSONField(default=dict, blank=True)
+    # Department ids whose figures change (their boards say a recount is running); null: all.
+    departments = models.JSONField(null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    requested_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    claimed_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("recount")
+        verbose_name_plural = _("recounts")
+        ordering = ["requested_at", "pk"]
+        indexes = [models.Index(fields=["finished_at"], name="recount_finished")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.reason}"

@@ -32,18 +32,22 @@ def refresh_day_facts(touched: set[tuple[int, date]]) -> int:
 def _set_figures(
     touched: set[tuple[int, date]], figures: dict[tuple[int, date], cdr.DayFigures]
 ) -> int:
-    """Write the figures of these seller-days (zero where none); how many facts changed."""
+    """Write the figures of these seller-days; how many facts changed.
+
+    A touched seller-day missing from `figures` had no legs (they all moved to another
+    seller, say): it has no events, which `kpis.facts` knows what to do with.
+    """
     if not touched:
         return 0
     known = set(Kpi.objects.filter(code__in=KPI_CODES).values_list("code", flat=True))
-    empty = cdr.DayFigures()
     rows_out = [
         (employee, code, day, Decimal(value))
-        for employee, day in sorted(touched)
-        for code, value in figures.get((employee, day), empty).as_kpis().items()
+        for (employee, day), day_figures in figures.items()
+        if (employee, day) in touched
+        for code, value in day_figures.as_kpis().items()
         if code in known
     ]
-    return set_auto_facts(rows_out)
+    return set_auto_facts(rows_out, codes=known, days=touched)
 
 
 def _recount(

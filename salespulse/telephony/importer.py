@@ -428,9 +428,16 @@ def _reporting(
     report(1.0, 0)
 
 
-def reattribute(source: CallSource | None = None) -> int:
-    """Attribute legs stored before their agent was mapped; returns how many moved."""
-    legs = CallLeg.objects.filter(employee__isnull=True).exclude(agent="")
+def reattribute(source: CallSource | None = None, *, every_leg: bool = False) -> int:
+    """Attribute stored legs again by the current mappings; returns how many moved.
+
+    By default only the legs nobody was found for (an agent mapped since). `every_leg`
+    reads the attributed ones too: after a mapping changed or went, its legs move to the
+    new seller or back to unmapped, and both sides' day figures are recounted.
+    """
+    legs = CallLeg.objects.all()
+    if not every_leg:
+        legs = legs.filter(employee__isnull=True).exclude(agent="")
     if source is not None:
         legs = legs.filter(source=source)
     directories: dict[int, Directory] = {}
@@ -451,17 +458,22 @@ def reattribute(source: CallSource | None = None) -> int:
             # A mapped file named its agent and direction explicitly.
             leg.agent, leg.direction = stored.agent, stored.direction
         who, day = directory.attribute(leg)
-        if who.employee_id is None:
+        if who.employee_id is None and not every_leg:
             continue
-        stored.employee_id, stored.day = who.employee_id, day
-        stored.agent, stored.direction = who.agent, who.direction
+        now = (who.employee_id, day, who.agent, who.direction)
+        if now == (stored.employee_id, stored.day, stored.agent, stored.direction):
+            continue
+        if stored.employee_id is not None and stored.day is not None:
+            touched.add((stored.employee_id, stored.day))
+        if who.employee_id is not None and day is not None:
+            touched.add((who.employee_id, day))
+        stored.employee_id, stored.day, stored.agent, stored.direction = now
         changed.append(stored)
-        touched.add((who.employee_id, day))
     with transaction.atomic():
         CallLeg.objects.bulk_update(
             changed, ["employee", "day", "agent", "direction"], batch_size=1000
         )
-        refresh_day_facts(touched)  # type: ignore[arg-type]
+        refresh_day_facts(touched)
     return len(changed)
 
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import capfirst
@@ -21,9 +22,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from salespulse.org import access
-from salespulse.telephony import background
+from salespulse.telephony import background, recount
 from salespulse.telephony.api import may_push_calls
-from salespulse.telephony.importer import import_file, reattribute, unmapped_agents
+from salespulse.telephony.importer import import_file, unmapped_agents
 from salespulse.telephony.models import AgentAlias, CallImport, CallSource
 
 
@@ -118,14 +119,21 @@ def unmapped(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             agent = form.cleaned_data["agent"]
             seller = form.cleaned_data["seller"]
-            AgentAlias.objects.update_or_create(
-                source=None, key=agent, defaults={"employee": seller}
-            )
-            moved = reattribute()
+            with transaction.atomic():
+                before = list(
+                    AgentAlias.objects.filter(source=None, key=agent).values_list(
+                        "source", "employee"
+                    )
+                )
+                AgentAlias.objects.update_or_create(
+                    source=None, key=agent, defaults={"employee": seller}
+                )
+                # Moving the past calls reads every stored leg: the worker does it.
+                recount.mapping_changed([*before, (None, seller.pk)])
             messages.success(
                 request,
-                _("%(agent)s is now %(seller)s; %(n)d call legs moved to them.")
-                % {"agent": agent, "seller": seller, "n": moved},
+                _("%(agent)s is now %(seller)s; their past calls move to them in a minute.")
+                % {"agent": agent, "seller": seller},
             )
             return redirect("telephony-unmapped")
         messages.error(request, _("Choose a seller for the agent."))

@@ -12,7 +12,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.validators import validate_email
 from django.db import transaction
 
-from salespulse.kpis.models import Role
+from salespulse.kpis import recount
+from salespulse.kpis.models import Recount, Role
 from salespulse.org.models import Department, Employee
 
 
@@ -120,6 +121,11 @@ class Command(BaseCommand):
                 extension=extension,
                 hired_on=hired,
             )
+            if extension:
+                # Calls stored before, on an extension nobody had: the worker moves them.
+                recount.request(
+                    Recount.Kind.AGENTS, {"sources": None}, [department.pk], "new extension"
+                )
 
         self.stdout.write(f"Продавец {name} ({login}) добавлен: {department.name}, {role.name_ru}.")
         if password is None:

@@ -1,8 +1,10 @@
-"""`salespulse worker [--loop] [--interval SECONDS]`: send due reminders and digests.
+"""`salespulse worker [--loop] [--interval SECONDS]`: due e-mails, then asked-for recounts.
 
 Without --loop: one pass, then exit (for cron or a test). With --loop: a pass every
 interval until SIGTERM or SIGINT, which let the current e-mail finish and then exit 0.
-Several workers may run at once: each e-mail is claimed in the database before it is sent.
+Several workers may run at once: each e-mail, and each recount of figures a changed
+setting asked for (kpis.recount), is claimed in the database before it is done. E-mails
+go first: they have deadlines, a recount only makes figures right a little later.
 """
 
 import argparse
@@ -13,6 +15,7 @@ import threading
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from salespulse.kpis.recount import run_due
 from salespulse.reports.notify.worker import run_pass
 
 logger = logging.getLogger("salespulse.notify")
@@ -29,7 +32,10 @@ def positive_seconds(text: str) -> float:
 
 
 class Command(BaseCommand):
-    help = "Send due reminders and morning digests (once, or with --loop until stopped)."
+    help = (
+        "Send due reminders and morning digests, then recount figures changed settings "
+        "asked for (once, or with --loop until stopped)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -83,3 +89,8 @@ class Command(BaseCommand):
             self.stdout.write(f"sent {job.kind} to {job.to} ({job.day:%Y-%m-%d})")
         for job, error in outcome.failed:
             self.stderr.write(f"failed {job.kind} to {job.to} ({job.day:%Y-%m-%d}): {error}")
+        for recount in run_due(should_stop=stop.is_set):
+            if recount.error:
+                self.stderr.write(f"recount failed ({recount.reason}): {recount.error}")
+            else:
+                self.stdout.write(f"recounted {recount.kind} ({recount.reason})")
