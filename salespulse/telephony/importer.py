@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gc
 import queue
-import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -25,8 +24,8 @@ from django.utils.translation import gettext as _
 from salespulse.lib import cdr
 from salespulse.lib.tabular import Row, TabularError, gettext_noop, open_table
 from salespulse.org.models import Employee
-from salespulse.telephony.daycount import DayCounter, refresh_day_facts
-from salespulse.telephony.legstore import leg_row
+from salespulse.telephony.daycount import DayCounter, Stored, refresh_day_facts
+from salespulse.telephony.legstore import last_leg, leg_row
 from salespulse.telephony.models import AgentAlias, CallImport, CallLeg, CallSource
 
 BATCH_SIZE = 20_000
@@ -47,10 +46,19 @@ def translate(message: str, params: dict[str, Any]) -> str:
 
 @dataclass
 class ImportResult:
+    """What an import did. Every row read ends in exactly one of: imported, already
+    stored, an exact repeat (of a row read before in this import), not a sales call, or
+    refused; `counts_add_up` checks it."""
+
     rows: int = 0
+    layout: str = ""  # how the rows were read ("Asterisk Master.csv (21 columns)")
     calls: int = 0
     imported: int = 0
-    duplicates: int = 0
+    already_stored: int = 0
+    repeats: int = 0
+    not_sales: int = 0
+    not_sales_by: dict[str, int] = field(default_factory=dict)  # direction -> rows
+    refused: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
     rejected_total: int = 0
     unmapped: dict[str, int] = field(default_factory=dict)
@@ -60,21 +68,50 @@ class ImportResult:
     error: str = ""  # a file-level problem; the rows before it may still be imported
 
     @property
+    def duplicates(self) -> int:
+        """Rows not stored again: already stored or repeated (the total of old results)."""
+        return self.already_stored + self.repeats
+
+    @property
     def failed(self) -> bool:
         """Nothing could be imported (the CLI exits non-zero)."""
-        return self.imported + self.duplicates == 0
+        return self.imported + self.duplicates + self.not_sales == 0
+
+    @property
+    def counts_add_up(self) -> bool:
+        return self.rows == (
+            self.imported + self.already_stored + self.repeats + self.not_sales + self.refused
+        )
 
     def reject(self, line: int, reason: str) -> None:
+        """A refused row (`line` > 0), or the file as a whole (line 0)."""
+        if line > 0:
+            self.refused += 1
         self.rejected_total += 1
         if len(self.rejected) < MAX_REJECTED_LISTED:
             self.rejected.append({"line": line, "reason": reason})
+
+    def add(self, stored: Stored) -> None:
+        self.imported += stored.imported
+        self.already_stored += stored.already_stored
+        self.repeats += stored.repeats
+        self.not_sales += stored.not_sales
+        for direction, n in stored.not_sales_by.items():
+            self.not_sales_by[direction] = self.not_sales_by.get(direction, 0) + n
+        self.facts_changed += stored.facts_changed
 
     def as_json(self) -> dict[str, Any]:
         """The shape the CLI's --json prints (and the API answers)."""
         return {
             "rows": self.rows,
+            "layout": self.layout,
             "calls": self.calls,
             "imported": self.imported,
+            "already_stored": self.already_stored,
+            "repeats": self.repeats,
+            "not_sales": self.not_sales,
+            "not_sales_by": self.not_sales_by,
+            "refused": self.refused,
             "duplicates": self.duplicates,
             "rejected": self.rejected,
             "unmapped": self.unmapped,
@@ -112,13 +149,19 @@ class Directory:
         for key, pk in AgentAlias.objects.filter(source=source).values_list("key", "employee"):
             self.keys[cdr.phone_key(key).casefold() or key.casefold()] = pk
             self.keys[key.casefold()] = pk
-        self.pattern = re.compile(source.extension_pattern or r"\d{2,6}")
+        self.outside = source.outside()
 
     def lookup(self, key: str) -> int | None:
         return self.keys.get(key.casefold())
 
+    def learn(self, legs: Iterable[cdr.Leg]) -> None:
+        """Learn the trunks these legs show (before attributing them)."""
+        learn, lookup = self.outside.learn, self.lookup
+        for leg in legs:
+            learn(leg, lookup)
+
     def attribute(self, leg: cdr.Leg) -> tuple[cdr.Attribution, date | None]:
-        who = cdr.attribute(leg, self.lookup, self.pattern)
+        who = cdr.attribute(leg, self.lookup, self.outside)
         if who.employee_id is None:
             return who, None
         return who, leg.start.astimezone(self.zones[who.employee_id]).date()
@@ -139,7 +182,8 @@ class _Writer(threading.Thread):
         self.counter = counter
         self.jobs: queue.Queue[list[list] | None] = queue.Queue(maxsize=1)
         self.error: BaseException | None = None
-        self.stored = self.new = self.facts_changed = 0
+        self.since = 0
+        self.stored = Stored()
         self.closed = False
 
     def run(self) -> None:
@@ -149,10 +193,7 @@ class _Writer(threading.Thread):
                     cursor.execute(f"PRAGMA cache_size = {SQLITE_CACHE_KIB * -1}")
             while (rows := self.jobs.get()) is not None:
                 try:
-                    new, changed = self.counter.store(rows)
-                    self.stored += len(rows)
-                    self.new += new
-                    self.facts_changed += changed
+                    self.stored.add(self.counter.store(rows, self.since))
                 finally:
                     del rows
                     self.jobs.task_done()
@@ -209,8 +250,12 @@ class Importer:
         self._batch: list[cdr.Leg] = []
         self._collect = gc.isenabled()
         self._writer: _Writer | None = None
+        # Legs stored after this one are this import's: a row whose id is among them is
+        # a repeat, not a row stored before.
+        self.since = last_leg()
         if background and not connection.in_atomic_block:
             self._writer = _Writer(self.counter)
+            self._writer.since = self.since
             self._writer.start()
 
     def feed(self, items: Iterable[cdr.Leg | cdr.Rejected]) -> None:
@@ -238,6 +283,11 @@ class Importer:
             if len(self._batch) >= self.batch_size:
                 self.flush()
 
+    def drop_batch(self) -> None:
+        """The file is wrong: write none of the rows read since the last batch."""
+        self.result.refused += len(self._batch)
+        self._batch.clear()
+
     def _seen_none(self) -> bool:
         return not self._batch and not self._calls_counted
 
@@ -247,6 +297,7 @@ class Importer:
         batch, self._batch = self._batch, []
         result = self.result
         unique: dict[str, list] = {}
+        self.directory.learn(batch)
         for leg in batch:
             who, day = self.directory.attribute(leg)
             key = hash(leg.call_key)
@@ -255,7 +306,7 @@ class Importer:
             if who.employee_id is None and who.agent:
                 self._unmapped.setdefault(who.agent, set()).add(hash(leg.call_key))
             if leg.external_id in unique:
-                result.duplicates += 1
+                result.repeats += 1
                 continue
             unique[leg.external_id] = leg_row(self.source.pk, leg, who, day)
         del batch
@@ -264,10 +315,7 @@ class Importer:
         if self._writer is not None:
             self._writer.submit(rows)
         else:
-            new, changed = self.counter.store(rows)
-            result.imported += new
-            result.duplicates += len(rows) - new
-            result.facts_changed += changed
+            result.add(self.counter.store(rows, self.since))
         if self._collect:
             gc.collect(1)  # the batch's cycles, if any (the import pauses automatic GC)
         self._calls_counted += len(self._calls)
@@ -281,10 +329,7 @@ class Importer:
         writer = self._writer
         if writer is not None and not writer.closed:
             writer.close()
-            result = self.result
-            result.imported += writer.new
-            result.duplicates += writer.stored - writer.new
-            result.facts_changed += writer.facts_changed
+            self.result.add(writer.stored)
             writer.raise_error()
 
     def finish(self) -> ImportResult:
@@ -347,12 +392,14 @@ def import_rows(
     batch_size: int = BATCH_SIZE,
 ) -> ImportResult:
     importer = Importer(source, batch_size)
+    reader = reader_for(source, tz=tz, now=now)
     with _bulk_mode():
         try:
-            importer.feed(reader_for(source, tz=tz, now=now).legs(rows))
+            importer.feed(reader.legs(rows))
         except TabularError as e:
             importer.result.error = translate(e.message, e.params)
-            importer._batch.clear()  # the file is wrong: write none of it
+            importer.drop_batch()  # the file is wrong: write none of it
+        importer.result.layout = reader.layout
         return importer.finish()
 
 
@@ -389,14 +436,16 @@ def import_file(
                     rows: Iterator[Row] = table.rows()
                     if progress is not None:
                         rows = _reporting(rows, table.progress, progress)
+                    reader = reader_for(source, tz=tz, now=now)
                     try:
-                        importer.feed(reader_for(source, tz=tz, now=now).legs(rows))
+                        importer.feed(reader.legs(rows))
                     finally:
+                        result.layout = reader.layout
                         result.replaced_bytes = table.replaced
                         result.replaced_lines = table.replaced_lines
             except TabularError as e:
                 result.error = translate(e.message, e.params)
-                importer._batch.clear()
+                importer.drop_batch()
             importer.finish()
     finally:
         importer.close()  # after a failure: the batches handed over are finished first
@@ -454,7 +503,9 @@ def reattribute(source: CallSource | None = None) -> int:
         if who.employee_id is None:
             continue
         stored.employee_id, stored.day = who.employee_id, day
-        stored.agent, stored.direction = who.agent, who.direction
+        # The import saw the whole row (its context, the trunks of the file): the
+        # direction it found for the unmapped agent stands.
+        stored.agent, stored.direction = who.agent, stored.direction or who.direction
         changed.append(stored)
         touched.add((who.employee_id, day))
     with transaction.atomic():

@@ -9,7 +9,16 @@ Plain Python, no Django. One idea per module:
 - `queuelog`: Asterisk's queue_log, which says who answered a queue call and for how long.
 """
 
-from salespulse.lib.cdr.counting import DayFigures, FactLeg, day_figures, talk_union
+from salespulse.lib.cdr.counting import (
+    DIRECTIONS,
+    SERVICE,
+    DayFigures,
+    FactLeg,
+    counted,
+    day_figures,
+    sales_call,
+    talk_union,
+)
 from salespulse.lib.cdr.layouts import (
     ASTERISK_LAYOUTS,
     FORMATS,
@@ -22,7 +31,6 @@ from salespulse.lib.cdr.layouts import (
 )
 from salespulse.lib.cdr.parties import (
     DEFAULT_OUTSIDE_CONTEXTS,
-    SERVICE,
     Attribution,
     Lookup,
     Outside,
@@ -46,6 +54,7 @@ from salespulse.lib.cdr.reading import (
 __all__ = [
     "ASTERISK_LAYOUTS",
     "DEFAULT_OUTSIDE_CONTEXTS",
+    "DIRECTIONS",
     "EARLIEST",
     "FORMATS",
     "FREEPBX_LAYOUTS",
@@ -64,6 +73,7 @@ __all__ = [
     "Rejected",
     "attribute",
     "channel_peer",
+    "counted",
     "day_figures",
     "detect",
     "hashed_id",
@@ -71,6 +81,7 @@ __all__ = [
     "parse_template",
     "phone_key",
     "row_hash",
+    "sales_call",
     "service_leg",
     "split_list",
     "talk_union",

@@ -61,6 +61,22 @@ def talk_union(intervals: Iterable[tuple[datetime, int]]) -> int:
     return total
 
 
+DIRECTIONS = ("outbound", "inbound", "internal")
+SERVICE = "service"  # a feature code or voicemail: the PBX, not a person, on the line
+
+
+def counted(direction: str, directions: set[str] | frozenset[str]) -> bool:
+    """Whether a leg in this direction may be a call of the calls KPI (`directions`: the
+    ones its source counts; "" is a direction the file does not say)."""
+    return direction == "" or direction in directions
+
+
+def sales_call(direction: str, directions: set[str] | frozenset[str]) -> bool:
+    """Whether a row is a sales call at all: not a feature code or voicemail, and in a
+    direction its source counts (an internal call is not, unless the source counts those)."""
+    return direction != SERVICE and (direction not in DIRECTIONS or direction in directions)
+
+
 # Directions in which the seller made the call ("": the source does not say).
 _MADE = frozenset(("outbound", "internal", ""))
 

@@ -163,12 +163,16 @@ _CANDIDATES: list[tuple[str, str, list[str]]] = [
     ),
 ]
 
-_KNOWN_HEADERS = frozenset(
-    normalize_header(name)
-    for names in MAPPING_FIELDS.values()
-    for name in names
-    if name.lower() not in ("id", "date", "type", "to", "from")  # too common as values
-) | frozenset(_CDR_CSV_16) | frozenset(_FREEPBX_26)
+_KNOWN_HEADERS = (
+    frozenset(
+        normalize_header(name)
+        for names in MAPPING_FIELDS.values()
+        for name in names
+        if name.lower() not in ("id", "date", "type", "to", "from")  # too common as values
+    )
+    | frozenset(_CDR_CSV_16)
+    | frozenset(_FREEPBX_26)
+)
 
 
 def _is_time(text: str) -> bool:

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from salespulse.lib.cdr.counting import SERVICE
 from salespulse.lib.cdr.reading import Leg
 
 Lookup = Callable[[str], int | None]  # key (extension, login, phone) -> employee id
@@ -24,9 +25,6 @@ DEFAULT_EXTENSION = r"\d{2,6}"
 # adds its own ("stadion-pstn").
 DEFAULT_OUTSIDE_CONTEXTS = ("from-trunk*", "from-pstn*", "*-pstn", "from-external*", "from-did*")
 
-# Directions of a leg for its seller; "service" is no call at all (a feature code,
-# voicemail), and "" unknown.
-SERVICE = "service"
 
 _TECH_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 
@@ -87,9 +85,8 @@ _SERVICE_DST = re.compile(r"\*.*|vm[a-z]?\d+")
 def service_leg(leg: Leg) -> bool:
     """A feature code (``*60``, ``*97``) or voicemail: the PBX, not a person, on the line."""
     return (
-        (bool(leg.dst) and _SERVICE_DST.fullmatch(leg.dst) is not None)
-        or leg.lastapp.casefold() in _SERVICE_APPS
-    )
+        bool(leg.dst) and _SERVICE_DST.fullmatch(leg.dst) is not None
+    ) or leg.lastapp.casefold() in _SERVICE_APPS
 
 
 def _globs(patterns: Iterable[str]) -> re.Pattern[str] | None:
@@ -237,10 +234,11 @@ def attribute(leg: Leg, lookup: Lookup, outside: Outside | re.Pattern[str]) -> A
         caller_peer,
         caller_local,
         leg.src,
-        not caller_local
-        and (outside.trunk(caller_peer) or outside.outside_context(leg.dcontext)),
+        not caller_local and (outside.trunk(caller_peer) or outside.outside_context(leg.dcontext)),
     )
-    callee = _Side(callee_peer, callee_local, leg.dst, not callee_local and outside.trunk(callee_peer))
+    callee = _Side(
+        callee_peer, callee_local, leg.dst, not callee_local and outside.trunk(callee_peer)
+    )
     for side in (caller, callee):
         keys = (side.number,) if side.trunk else (side.peer, side.number)
         side.employee, side.key = _resolve(lookup, *keys)
