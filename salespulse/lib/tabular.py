@@ -418,6 +418,7 @@ class CsvTable(Table):
             rf'(^|{d})""([^"{d}\r\n][^"\r\n]*)" <([^"<>\r\n]*)>"(?={d}|\r|\n|$)'
         )
 
+
     def _decode_sample(self, sample: bytes) -> str:
         encoding = "utf-8" if self.encoding == "ascii" else self.encoding
         return sample.decode(encoding, errors="replace")
@@ -461,8 +462,15 @@ class CsvTable(Table):
     def _repaired(self, lines: Iterator[str]) -> Iterator[str]:
         broken = self._broken_name
         for line in lines:
-            if '""' in line and broken.search(line):
-                line = broken.sub(r'\1"""\2"" <\3>"', line)
+            # Quick: a name closed by a single quote before " <" (a well-quoted one ends
+            # with a doubled quote), then the exact pattern.
+            at = line.find('" <')
+            while at > 0:
+                if line[at - 1] != '"':
+                    if broken.search(line):
+                        line = broken.sub(r'\1"""\2"" <\3>"', line)
+                    break
+                at = line.find('" <', at + 3)
             yield line
 
     def _utf16_lines(self) -> Iterator[str]:

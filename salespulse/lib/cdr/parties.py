@@ -65,6 +65,14 @@ def phone_key(number: str) -> str:
     return digits
 
 
+def leg_peers(leg: Leg) -> tuple[str, bool, str, bool]:
+    """The leg's caller and callee peers (see `channel_peer`), parsed once per leg."""
+    peers = leg.peers
+    if peers is None:
+        peers = leg.peers = (*channel_peer(leg.channel), *channel_peer(leg.dstchannel))
+    return peers
+
+
 def outside_number(number: str) -> bool:
     """A number of the telephone network, not of the PBX: 7+ digits, or ``+`` and digits.
 
@@ -116,6 +124,7 @@ class Outside:
         self._contexts = _globs(contexts)
         self.extension = re.compile(extension) if isinstance(extension, str) else extension
         self.learned: set[str] = set()
+        self._context_cache: dict[str, bool] = {}  # a PBX has a few dozen contexts
 
     def listed(self, peer: str) -> bool:
         return self._trunks is not None and self._trunks.fullmatch(peer.casefold()) is not None
@@ -124,20 +133,24 @@ class Outside:
         return bool(peer) and (peer in self.learned or self.listed(peer))
 
     def outside_context(self, context: str) -> bool:
-        return (
-            bool(context)
-            and self._contexts is not None
-            and self._contexts.fullmatch(context.casefold()) is not None
-        )
+        known = self._context_cache.get(context)
+        if known is None:
+            known = self._context_cache[context] = (
+                bool(context)
+                and self._contexts is not None
+                and self._contexts.fullmatch(context.casefold()) is not None
+            )
+        return known
 
     def learn(self, leg: Leg, lookup: Lookup) -> None:
         """Remember the peers this leg shows to be trunks (none that is a seller's)."""
-        caller, caller_local = channel_peer(leg.channel)
-        callee, callee_local = channel_peer(leg.dstchannel)
-        caller = "" if caller_local else caller
-        callee = "" if callee_local else callee
         caller_outside = outside_number(leg.src)
         callee_outside = outside_number(leg.dst)
+        if not (caller_outside or callee_outside or self.outside_context(leg.dcontext)):
+            return  # nothing here can show a trunk
+        caller, caller_local, callee, callee_local = leg_peers(leg)
+        caller = "" if caller_local else caller
+        callee = "" if callee_local else callee
         learned = self.learned
         # Calls coming in: through an outside context, or an outside caller ID dialling
         # a number of ours (not one going on out: that is a forwarded call).
@@ -174,32 +187,31 @@ def _resolve(lookup: Lookup, *keys: str) -> tuple[int | None, str]:
     return None, ""
 
 
-@dataclass(slots=True)
-class _Side:
-    peer: str
-    local: bool
-    number: str
-    trunk: bool
-    employee: int | None = None
-    key: str = ""
+def _internal(
+    peer: str,
+    local: bool,
+    number: str,
+    trunk: bool,
+    employee: int | None,
+    extension: re.Pattern[str],
+) -> bool:
+    """A side is a phone of ours: a seller's (not through a Local hop) or an extension's."""
+    if trunk:
+        return False
+    if employee is not None and not local:
+        return True
+    key = number if (local or not peer) else peer
+    return bool(key) and extension.fullmatch(key) is not None and not outside_number(key)
 
-    def internal(self, extension: re.Pattern[str]) -> bool:
-        """A phone of ours: a seller's (not through a Local hop) or an extension's."""
-        if self.trunk:
-            return False
-        if self.employee is not None and not self.local:
-            return True
-        key = self.number if (self.local or not self.peer) else self.peer
-        return bool(key) and not outside_number(key) and extension.fullmatch(key) is not None
 
-    def agent_key(self, extension: re.Pattern[str]) -> str:
-        """An extension-looking key of nobody's, to list for the admin ("": none)."""
-        if self.trunk:
-            return ""
-        for key in (self.peer, self.number) if not self.local else (self.peer,):
-            if key and not outside_number(key) and extension.fullmatch(key):
-                return key
+def _agent_key(peer: str, local: bool, number: str, trunk: bool, extension: re.Pattern[str]) -> str:
+    """An extension-looking key of nobody's on a side, to list for the admin ("": none)."""
+    if trunk:
         return ""
+    for key in (peer, number) if not local else (peer,):
+        if key and extension.fullmatch(key) and not outside_number(key):
+            return key
+    return ""
 
 
 def attribute(leg: Leg, lookup: Lookup, outside: Outside | re.Pattern[str]) -> Attribution:
@@ -210,66 +222,73 @@ def attribute(leg: Leg, lookup: Lookup, outside: Outside | re.Pattern[str]) -> A
     a dialplan hop: it names the seller it leads to but says nothing about where the call
     came from. A trunk side is found by its number only (a seller's mobile coming in
     over a trunk), never by its peer. Nobody's legs get the direction an unmapped agent
-    on them would have, so mapping the agent later keeps it.
+    on them would have, so mapping the agent later keeps it. Feature codes and voicemail
+    are "service": no call of anyone's.
     """
     if not isinstance(outside, Outside):
         outside = Outside(extension=outside)
     extension = outside.extension
     service = service_leg(leg)
+    caller_peer, caller_local, callee_peer, callee_local = leg_peers(leg)
 
     if leg.agent:
         employee, key = _resolve(lookup, leg.agent)
         direction = leg.direction
-        caller_peer = channel_peer(leg.channel)[0]
-        callee_peer = channel_peer(leg.dstchannel)[0]
         if not direction and leg.agent in (leg.src, caller_peer):
             direction = "outbound"
         elif not direction and leg.agent in (leg.dst, callee_peer):
             direction = "inbound"
         return Attribution(employee, key or leg.agent, SERVICE if service else direction)
 
-    caller_peer, caller_local = channel_peer(leg.channel)
-    callee_peer, callee_local = channel_peer(leg.dstchannel)
-    caller = _Side(
-        caller_peer,
-        caller_local,
-        leg.src,
-        not caller_local and (outside.trunk(caller_peer) or outside.outside_context(leg.dcontext)),
+    src, dst = leg.src, leg.dst
+    caller_trunk = not caller_local and (
+        outside.trunk(caller_peer) or outside.outside_context(leg.dcontext)
     )
-    callee = _Side(
-        callee_peer, callee_local, leg.dst, not callee_local and outside.trunk(callee_peer)
-    )
-    for side in (caller, callee):
-        keys = (side.number,) if side.trunk else (side.peer, side.number)
-        side.employee, side.key = _resolve(lookup, *keys)
+    callee_trunk = not callee_local and outside.trunk(callee_peer)
+    if caller_trunk:
+        caller, caller_key = _resolve(lookup, src)
+    else:
+        caller, caller_key = _resolve(lookup, caller_peer, src)
+    if callee_trunk:
+        callee, callee_key = _resolve(lookup, dst)
+    else:
+        callee, callee_key = _resolve(lookup, callee_peer, dst)
 
-    def result(employee: int | None, key: str, direction: str) -> Attribution:
-        return Attribution(employee, key, SERVICE if service else direction)
-
-    if caller.employee is not None and callee.employee in (None, caller.employee):
-        if callee.employee == caller.employee and caller.local:
+    if caller is not None and callee in (None, caller):
+        if callee == caller and caller_local:
             # Local/101@…;2 -> SIP/101: the hop into the seller's phone, an incoming leg.
-            other_internal = bool(leg.src) and _Side("", True, leg.src, False).internal(extension)
-            return result(callee.employee, callee.key, "internal" if other_internal else "inbound")
+            other = _internal("", True, src, False, None, extension)
+            direction = "internal" if other else "inbound"
+            return Attribution(callee, callee_key, SERVICE if service else direction)
         if leg.direction:
-            return result(caller.employee, caller.key, leg.direction)
-        return result(
-            caller.employee, caller.key, "internal" if callee.internal(extension) else "outbound"
-        )
-    if callee.employee is not None and caller.employee is None:
+            direction = leg.direction
+        elif _internal(callee_peer, callee_local, dst, callee_trunk, callee, extension):
+            direction = "internal"
+        else:
+            direction = "outbound"
+        return Attribution(caller, caller_key, SERVICE if service else direction)
+    if callee is not None and caller is None:
         if leg.direction:
-            return result(callee.employee, callee.key, leg.direction)
-        return result(
-            callee.employee, callee.key, "internal" if caller.internal(extension) else "inbound"
-        )
-    if caller.employee is not None and callee.employee is not None:
+            direction = leg.direction
+        elif _internal(caller_peer, caller_local, src, caller_trunk, None, extension):
+            direction = "internal"
+        else:
+            direction = "inbound"
+        return Attribution(callee, callee_key, SERVICE if service else direction)
+    if caller is not None and callee is not None:
         # Two different sellers: a call between colleagues, counted for the one who called.
-        return result(caller.employee, caller.key, "internal")
+        return Attribution(caller, caller_key, SERVICE if service else "internal")
     # Nobody we know: list the side that looks like a person's extension, if any.
-    if key := callee.agent_key(extension):
-        return result(None, key, "internal" if caller.internal(extension) else "inbound")
-    if key := caller.agent_key(extension):
-        return result(None, key, "internal" if callee.internal(extension) else "outbound")
-    if caller.internal(extension) and callee.internal(extension):
-        return result(None, "", "internal")
-    return result(None, "", leg.direction)
+    caller_ours = _internal(caller_peer, caller_local, src, caller_trunk, None, extension)
+    callee_ours = _internal(callee_peer, callee_local, dst, callee_trunk, None, extension)
+    direction = leg.direction
+    key = _agent_key(callee_peer, callee_local, dst, callee_trunk, extension)
+    if key:
+        direction = "internal" if caller_ours else "inbound"
+    else:
+        key = _agent_key(caller_peer, caller_local, src, caller_trunk, extension)
+        if key:
+            direction = "internal" if callee_ours else "outbound"
+        elif caller_ours and callee_ours:
+            direction = "internal"
+    return Attribution(None, key, SERVICE if service else direction)

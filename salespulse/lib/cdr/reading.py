@@ -94,6 +94,8 @@ class Leg:
     dcontext: str = ""
     lastapp: str = ""
     raw: list[str] = field(default_factory=list)
+    # (caller peer, caller is Local, callee peer, callee is Local), once parsed
+    peers: tuple[str, bool, str, bool] | None = None
 
     @property
     def answered(self) -> bool:
