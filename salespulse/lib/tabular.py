@@ -418,7 +418,6 @@ class CsvTable(Table):
             rf'(^|{d})""([^"{d}\r\n][^"\r\n]*)" <([^"<>\r\n]*)>"(?={d}|\r|\n|$)'
         )
 
-
     def _decode_sample(self, sample: bytes) -> str:
         encoding = "utf-8" if self.encoding == "ascii" else self.encoding
         return sample.decode(encoding, errors="replace")

@@ -70,9 +70,11 @@ def test_a_cdr_report_with_day_first_two_digit_years_and_no_seconds():
 
 
 def test_stock_cdr_custom_and_freeswitch_templates():
-    custom = '"""Анна"" <301>","301","89161234567","from-internal","SIP/301-1","SIP/mts-2",' \
-        '"Dial","SIP/mts/89161234567","2026-02-03 10:00:00","2026-02-03 10:00:05",' \
+    custom = (
+        '"""Анна"" <301>","301","89161234567","from-internal","SIP/301-1","SIP/mts-2",'
+        '"Dial","SIP/mts/89161234567","2026-02-03 10:00:00","2026-02-03 10:00:05",'
         '"2026-02-03 10:01:05","65","60","ANSWERED","DOCUMENTATION","","1770102000.1","","7"\n'
+    )
     assert len(STOCK_TEMPLATES["asterisk-custom"]) == 19
     layout, (leg,) = read(custom)
     assert layout == "Asterisk cdr_custom (stock template)" and leg.billsec == 60

@@ -121,6 +121,7 @@ def test_an_internal_call_is_a_sales_call_only_where_the_source_counts_those():
 
 def test_each_pbx_style_gets_its_calls_right():
     """The README's examples: a Russian Asterisk over a digit-named trunk, FreePBX."""
+
     def attributed(text: str) -> list[tuple]:
         outside = Outside()
         with open_table(io.BytesIO(text.encode())) as table:
@@ -137,5 +138,7 @@ def test_each_pbx_style_gets_its_calls_right():
     ]  # fmt: skip
     freepbx = attributed(pbxfiles.freepbx_cdr())
     assert [(w.employee_id, w.direction) for w in freepbx] == [
-        (1, "inbound"), (2, "inbound"), (1, "outbound"),
+        (1, "inbound"),
+        (2, "inbound"),
+        (1, "outbound"),
     ]

@@ -56,8 +56,9 @@ def test_a_call_still_connected_when_the_log_ends_is_left_out():
 
 
 def fact(key, *, answered=True, offset=0, billsec=30, queue=False, covered=False):
-    return FactLeg(1, date(2026, 2, 3), key, "inbound", answered,
-                   T0 + timedelta(seconds=offset), billsec, queue=queue, covered=covered)  # fmt: skip
+    start = T0 + timedelta(seconds=offset)
+    return FactLeg(1, date(2026, 2, 3), key, "inbound", answered, start, billsec,
+                   queue=queue, covered=covered)  # fmt: skip
 
 
 def test_where_the_queue_log_covers_a_call_its_legs_decide():

@@ -216,18 +216,21 @@ def queue_master_csv() -> str:
 
 def queue_log() -> str:
     t0, t1 = int(at(12, 0).timestamp()), int(at(12, 30).timestamp())
-    return "\n".join(
-        [
-            f"{t0 - 600}|NONE|NONE|NONE|QUEUESTART|",
-            f"{t0}|{QUEUE_CALL}|700|NONE|ENTERQUEUE||{CLIENT}|1",
-            f"{t0 + 16}|{QUEUE_CALL}|700|SIP/302|RINGNOANSWER|15000",
-            f"{t0 + 40}|{QUEUE_CALL}|700|SIP/301|CONNECT|40|1770109225.52|15",
-            f"{t0 + 160}|{QUEUE_CALL}|700|SIP/301|COMPLETECALLER|40|120|1",
-            f"{t1}|{ABANDONED}|700|NONE|ENTERQUEUE||{CLIENT}|1",
-            f"{t1 + 21}|{ABANDONED}|700|SIP/301|RINGNOANSWER|20000",
-            f"{t1 + 30}|{ABANDONED}|700|NONE|ABANDON|1|1|30",
-        ]
-    ) + "\n"
+    return (
+        "\n".join(
+            [
+                f"{t0 - 600}|NONE|NONE|NONE|QUEUESTART|",
+                f"{t0}|{QUEUE_CALL}|700|NONE|ENTERQUEUE||{CLIENT}|1",
+                f"{t0 + 16}|{QUEUE_CALL}|700|SIP/302|RINGNOANSWER|15000",
+                f"{t0 + 40}|{QUEUE_CALL}|700|SIP/301|CONNECT|40|1770109225.52|15",
+                f"{t0 + 160}|{QUEUE_CALL}|700|SIP/301|COMPLETECALLER|40|120|1",
+                f"{t1}|{ABANDONED}|700|NONE|ENTERQUEUE||{CLIENT}|1",
+                f"{t1 + 21}|{ABANDONED}|700|SIP/301|RINGNOANSWER|20000",
+                f"{t1 + 30}|{ABANDONED}|700|NONE|ABANDON|1|1|30",
+            ]
+        )
+        + "\n"
+    )
 
 
 # Without the queue_log, 301 would have two answered calls and 190 s of talk.
