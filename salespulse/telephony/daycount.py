@@ -199,6 +199,10 @@ def _thresholds() -> dict[int, int]:
 
 # Legs kept in memory from one batch to the next for the seller-days counted there.
 HELD_LEGS = 200_000
+# Ids of rows found already stored, remembered to tell their repeats in the same file
+# (a file imported again whole brings a million: beyond this, a repeat far from its row
+# counts as already stored).
+FOUND_STORED_KEPT = 200_000
 
 
 class DayCounter:
@@ -220,6 +224,8 @@ class DayCounter:
         self.held: dict[tuple[int, date], list[cdr.FactLeg]] = {}
         # Seller-days a queue_log changes beyond its own legs' (the CDR legs of its calls).
         self.also_recount: set[tuple[int, date]] = set()
+        # Ids of this import's rows found stored before it: their repeats are repeats.
+        self.found_stored: set[str] = set()
 
     def threshold(self, employee: int) -> int:
         return self.thresholds.get(employee, self.default)
@@ -280,8 +286,13 @@ class DayCounter:
                 by[row[14]] = by.get(row[14], 0) + 1
             elif external_id in new:
                 result.imported += 1
+            elif external_id in self.found_stored:
+                result.repeats += 1  # a row stored before, and repeated in this file
             else:
                 result.already_stored += 1
+                if len(self.found_stored) >= FOUND_STORED_KEPT:
+                    self.found_stored.clear()
+                self.found_stored.add(external_id)
         return result
 
     def _fact_leg(self, row: list) -> cdr.FactLeg:

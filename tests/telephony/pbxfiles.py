@@ -211,7 +211,8 @@ def queue_records() -> list[dict[str, object]]:
 
 
 def queue_master_csv() -> str:
-    return "".join(asterisk_line(r, 21) + "\n" for r in queue_records())
+    records = [r | {"sequence": 100 + i} for i, r in enumerate(queue_records())]
+    return "".join(asterisk_line(r, 21) + "\n" for r in records)
 
 
 def queue_log() -> str:
