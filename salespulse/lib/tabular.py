@@ -443,11 +443,19 @@ class CsvTable(Table):
                 self.encoding = encoding
                 decided = True
             try:
-                yield raw.decode(encoding)
+                text = raw.decode(encoding)
             except UnicodeDecodeError:
                 text, count = _decode_replacing(raw, encoding)
                 self._note_replaced(number, count)
-                yield text
+            # Quick: a name closed by a single quote before " <" (a well-quoted one ends
+            # with a doubled quote); only then the exact pattern.
+            at = text.find('" <')
+            while at > 0:
+                if text[at - 1] != '"':
+                    text = self._repaired(text)
+                    break
+                at = text.find('" <', at + 3)
+            yield text
 
     def _cr_lines(self) -> Iterator[bytes]:
         rest = b""
@@ -458,19 +466,10 @@ class CsvTable(Table):
         if rest:
             yield rest
 
-    def _repaired(self, lines: Iterator[str]) -> Iterator[str]:
-        broken = self._broken_name
-        for line in lines:
-            # Quick: a name closed by a single quote before " <" (a well-quoted one ends
-            # with a doubled quote), then the exact pattern.
-            at = line.find('" <')
-            while at > 0:
-                if line[at - 1] != '"':
-                    if broken.search(line):
-                        line = broken.sub(r'\1"""\2"" <\3>"', line)
-                    break
-                at = line.find('" <', at + 3)
-            yield line
+    def _repaired(self, line: str) -> str:
+        if self._broken_name.search(line):
+            return self._broken_name.sub(r'\1"""\2"" <\3>"', line)
+        return line
 
     def _utf16_lines(self) -> Iterator[str]:
         # Excel's "Unicode text": small files in practice; a text wrapper is enough.
@@ -478,10 +477,11 @@ class CsvTable(Table):
         for number, line in enumerate(wrapper, 1):
             if (count := line.count("\ufffd")) > 0:
                 self._note_replaced(number, count)
-            yield line.lstrip("\ufeff") if number == 1 else line
+            line = line.lstrip("\ufeff") if number == 1 else line
+            yield self._repaired(line) if '" <' in line else line
 
     def rows(self) -> Iterator[Row]:
-        reader = csv.reader(self._repaired(self._lines()), delimiter=self.delimiter)
+        reader = csv.reader(self._lines(), delimiter=self.delimiter)
         start = 1
         try:
             for cells in reader:

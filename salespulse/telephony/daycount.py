@@ -221,6 +221,7 @@ class DayCounter:
         self.thresholds = _thresholds()
         self.default = _default_threshold()
         self.counts = source.counted_directions
+        self._directions: dict[str, bool] = {}
         self.held: dict[tuple[int, date], list[cdr.FactLeg]] = {}
         # Seller-days a queue_log changes beyond its own legs' (the CDR legs of its calls).
         self.also_recount: set[tuple[int, date]] = set()
@@ -238,7 +239,6 @@ class DayCounter:
         held, self.held = self.held, {}  # kept again only once this batch is committed
         # What counting needs, taken before `insert_new` turns values into SQL text.
         legs = [(row[1], self._fact_leg(row)) for row in rows if row[15] is not None]
-        sales = {row[1]: cdr.sales_call(row[14], self.counts) for row in rows}
         with transaction.atomic():
             before = _legs_per_day(
                 {leg.employee_id for _, leg in legs}, [leg.day for _, leg in legs]
@@ -276,11 +276,13 @@ class DayCounter:
         if sum(len(day_legs) for day_legs in in_memory.values()) <= HELD_LEGS:
             self.held = in_memory
         result = Stored(facts_changed=changed)
+        # A batch has a handful of directions: the rules are asked once for each.
+        sales = {d: cdr.sales_call(d, self.counts) for d in {row[14] for row in rows}}
         for row in rows:
             external_id = row[1]
             if external_id in repeated:
                 result.repeats += 1
-            elif not sales[external_id]:
+            elif not sales[row[14]]:
                 result.not_sales += 1
                 by = result.not_sales_by
                 by[row[14]] = by.get(row[14], 0) + 1
@@ -295,6 +297,12 @@ class DayCounter:
                 self.found_stored.add(external_id)
         return result
 
+    def _counted(self, direction: str) -> bool:
+        known = self._directions.get(direction)
+        if known is None:
+            known = self._directions[direction] = cdr.counted(direction, self.counts)
+        return known
+
     def _fact_leg(self, row: list) -> cdr.FactLeg:
         answer, billsec = row[4], row[7]
         answered = row[8] == "answered"
@@ -306,7 +314,7 @@ class DayCounter:
             answered=answered,
             talk_start=(answer or row[5] - timedelta(seconds=billsec)) if answered else row[3],
             billsec=billsec,
-            counts=cdr.counted(row[14], self.counts),
+            counts=self._counted(row[14]),
             queue=row[1].startswith(QUEUE_PREFIX),
         )
 
