@@ -258,7 +258,10 @@ class Importer:
             self._writer.since = self.since
             self._writer.start()
 
-    def feed(self, items: Iterable[cdr.Leg | cdr.Rejected]) -> None:
+    def feed(
+        self, items: Iterable[cdr.Leg | cdr.Rejected], layout: Callable[[], str] | None = None
+    ) -> None:
+        """Read these legs into batches; `layout` names what the rows were read as."""
         result = self.result
         for item in items:
             result.rows += 1
@@ -274,7 +277,7 @@ class Importer:
                             "This does not look like a %(format)s file: the first %(count)d "
                             "rows were all refused (the first: %(reason)s)."
                         ),
-                        format=self.source.get_format_display(),
+                        format=(layout() if layout else "") or self.source.get_format_display(),
                         count=result.rows,
                         reason=result.rejected[0]["reason"],
                     )
@@ -395,7 +398,7 @@ def import_rows(
     reader = reader_for(source, tz=tz, now=now)
     with _bulk_mode():
         try:
-            importer.feed(reader.legs(rows))
+            importer.feed(reader.legs(rows), lambda: reader.layout)
         except TabularError as e:
             importer.result.error = translate(e.message, e.params)
             importer.drop_batch()  # the file is wrong: write none of it
@@ -438,7 +441,7 @@ def import_file(
                         rows = _reporting(rows, table.progress, progress)
                     reader = reader_for(source, tz=tz, now=now)
                     try:
-                        importer.feed(reader.legs(rows))
+                        importer.feed(reader.legs(rows), lambda: reader.layout)
                     finally:
                         result.layout = reader.layout
                         result.replaced_bytes = table.replaced
