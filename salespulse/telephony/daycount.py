@@ -78,7 +78,9 @@ def _recount(
                 _LEGS_SQL.format(table=CallLeg._meta.db_table, where=where[0], day=_day_column()),
                 where[1],
             )
-            for employee, day, source, key, external_id, direction, disposition, answer, end, billsec in cursor.fetchall():  # fmt: skip  # noqa: E501
+            for row in cursor.fetchall():
+                employee, day, source, key, external_id, direction, disposition = row[:7]
+                answer, end, billsec = row[7:]
                 day = dates.get(day) or dates.setdefault(day, as_date(day))
                 if (employee, day) not in touched:
                     continue
@@ -103,7 +105,7 @@ def _recount(
                         billsec,
                         cdr.counted(direction, counted),
                         queue=external_id.startswith(QUEUE_PREFIX),
-                    )  # fmt: skip
+                    )
                 )
     if queue_keys:
         covered = {

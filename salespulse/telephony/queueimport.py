@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import IO, Any
 
@@ -23,57 +22,10 @@ from salespulse.lib import cdr
 from salespulse.lib.cdr import queuelog
 from salespulse.lib.tabular import TabularError
 from salespulse.telephony.daycount import QUEUE_PREFIX, DayCounter, days_of_calls
-from salespulse.telephony.importer import BATCH_SIZE, MAX_REJECTED_LISTED, Directory, translate
+from salespulse.telephony.importer import BATCH_SIZE, Directory, translate
 from salespulse.telephony.legstore import last_leg, leg_row
 from salespulse.telephony.models import CallImport, CallSource
-
-
-@dataclass
-class QueueLogResult:
-    """Every line ends in one of: about a call's outcome, another event, or refused."""
-
-    lines: int = 0
-    used: int = 0
-    other: int = 0
-    refused: int = 0
-    answered: int = 0
-    abandoned: int = 0
-    imported: int = 0
-    already_stored: int = 0
-    facts_changed: int = 0
-    rejected: list[dict[str, Any]] = field(default_factory=list)
-    unmapped: dict[str, int] = field(default_factory=dict)
-    error: str = ""
-
-    def reject(self, line: int, reason: str) -> None:
-        if line > 0:
-            self.refused += 1
-        if len(self.rejected) < MAX_REJECTED_LISTED:
-            self.rejected.append({"line": line, "reason": reason})
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "lines": self.lines,
-            "used": self.used,
-            "other": self.other,
-            "refused": self.refused,
-            "answered": self.answered,
-            "abandoned": self.abandoned,
-            "imported": self.imported,
-            "already_stored": self.already_stored,
-            "rejected": self.rejected,
-            "unmapped": self.unmapped,
-        }
-
-    def as_record(self) -> dict[str, Any]:
-        return (
-            {"kind": "queue_log"}
-            | self.as_json()
-            | {
-                "facts_changed": self.facts_changed,
-                "error": self.error,
-            }
-        )
+from salespulse.telephony.results import QueueLogResult
 
 
 def _lines(file: str | IO[bytes]) -> Iterator[str]:

@@ -13,9 +13,10 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from salespulse.lib import cdr
-from salespulse.telephony.importer import ImportResult, import_file
+from salespulse.telephony.importer import import_file
 from salespulse.telephony.models import CallSource
-from salespulse.telephony.queueimport import QueueLogResult, import_queue_log
+from salespulse.telephony.queueimport import import_queue_log
+from salespulse.telephony.results import ImportResult, QueueLogResult
 
 
 class ProgressBar:
