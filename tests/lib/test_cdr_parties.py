@@ -75,6 +75,11 @@ def test_a_seller_is_never_learned_as_a_trunk_and_a_forwarded_call_teaches_nothi
     outside.learn(leg(channel="SIP/305-1", dstchannel="SIP/307-2", src="89245555937",
                       dst="89161234567"), SELLERS.get)  # fmt: skip
     assert outside.learned == set()
+    # An anonymous call in over the digit-named trunk to a DID, answered by an unmapped
+    # phone: the phone is not taken for a trunk.
+    outside.learn(leg(channel="SIP/211553-1", dstchannel="SIP/305-2", src="anonymous",
+                      dst="74950001122"), SELLERS.get)  # fmt: skip
+    assert outside.learned == set()
 
 
 def test_trunks_are_never_unmapped_agents_but_unknown_extensions_are():

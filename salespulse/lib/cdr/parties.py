@@ -159,11 +159,11 @@ class Outside:
                 learned.add(caller)
         # Calls going out: an outside number dialled from a phone of ours.
         if callee and callee_outside and callee not in learned and lookup(callee) is None:
-            ours = (
-                bool(caller)
-                and caller not in learned
-                and (lookup(caller) is not None or self.extension.fullmatch(caller) is not None)
-            ) or (bool(leg.src) and self.extension.fullmatch(leg.src) is not None)
+            # (A seller's phone, or an extension's number as the caller ID: a peer that
+            # merely looks like one may be the trunk an anonymous call came in on.)
+            ours = (bool(caller) and lookup(caller) is not None) or (
+                bool(leg.src) and self.extension.fullmatch(leg.src) is not None
+            )
             if ours and not caller_outside:
                 learned.add(callee)
 
