@@ -413,9 +413,12 @@ class LegReader:
 
     def _identify(self, leg: Leg, record: dict[str, str]) -> None:
         """Set the leg's external id (idempotency) and call key (grouping)."""
-        own = record.get("id", "").strip()
-        leg.external_id = own or hashed_id(self._minute(leg.start), leg.raw)
-        uniqueid = record.get("uniqueid", "").strip()
+        get = record.get
+        own = get("id", "")  # only a file with a header names an id column
+        if own:
+            own = own.strip()
+        leg.external_id = own or "h:" + self._minute(leg.start) + row_hash(leg.raw)
+        uniqueid = get("uniqueid", "").strip()
         if self.fmt == "freeswitch" or (leg.link and uniqueid):
             uuid = uniqueid or leg.external_id
             key = self._fs_keys.get(uuid) or self._fs_keys.get(leg.link) or uuid
@@ -427,7 +430,7 @@ class LegReader:
                 self._fs_keys[leg.link] = key
             leg.call_key = key
             return
-        linkedid = record.get("call_id", "").strip() or record.get("linkedid", "").strip()
+        linkedid = get("call_id", "").strip() or get("linkedid", "").strip()
         if self.fmt == "csv":
             leg.call_key = linkedid or uniqueid or own or leg.external_id
             return
