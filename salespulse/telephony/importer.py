@@ -438,10 +438,21 @@ def unmapped_agents(limit: int = 100) -> list[dict[str, Any]]:
     """Agents seen on calls but mapped to nobody, with their call counts, most first."""
     from django.db.models import Count, Max
 
-    return list(
+    # Legs stored before a source listed its trunks may name a trunk as their agent: a
+    # trunk is nobody's extension, so it is not offered for mapping.
+    sources = {s.pk: s.outside() for s in CallSource.objects.exclude(trunks="")}
+    rows = (
         CallLeg.objects.filter(employee__isnull=True)
         .exclude(agent="")
-        .values("agent", "source__name")
+        .values("agent", "source", "source__name")
         .annotate(calls=Count("call_key", distinct=True), last=Max("start"))
-        .order_by("-calls", "agent")[:limit]
+        .order_by("-calls", "agent")
     )
+    found: list[dict[str, Any]] = []
+    for row in rows.iterator():
+        outside = sources.get(row["source"])
+        if outside is None or not outside.listed(row["agent"]):
+            found.append(row)
+            if len(found) >= limit:
+                break
+    return found

@@ -233,3 +233,17 @@ def test_the_upload_detects_the_layout_and_takes_a_queue_log(office, client):
     assert "Asterisk Master.csv (21 columns)" in page and "queue_log" in page
     assert call_kpis(office["ann"]) == pbxfiles.QUEUE_EXPECTED
     assert CallSource.objects.get().format == "detect"
+
+
+def test_a_trunk_stored_as_an_agent_before_is_not_offered_once_listed(office, tmp_path):
+    from salespulse.telephony.importer import unmapped_agents
+
+    source = CallSource.objects.create(name="old", format="asterisk")
+    path = write(tmp_path, "Master.csv", pbxfiles.stadion_master_csv())
+    import_file(source, str(path))
+    CallLeg.objects.filter(pk=CallLeg.objects.first().pk).update(employee=None, agent="211553")
+    CallLeg.objects.filter(dst="*60").update(employee=None, agent="305")
+    assert {a["agent"] for a in unmapped_agents()} == {"211553", "305"}
+    source.trunks = "211553"
+    source.save()
+    assert [a["agent"] for a in unmapped_agents()] == ["305"]
