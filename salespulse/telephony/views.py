@@ -68,8 +68,11 @@ class UploadForm(forms.Form):
         data = super().clean()
         if not data.get("source") and not data.get("name"):
             self.add_error("name", _("Choose a source or name a new one."))
-        if data.get("source") and data.get("format") and data["format"] != data["source"].format:
-            self.add_error("format", _("This source reads another format."))
+        # "Recognise" (the choice shown first) leaves an existing source its own format.
+        chosen = data.get("format")
+        if data.get("source") and chosen not in ("", None, CallSource.Format.DETECT):
+            if chosen != data["source"].format:
+                self.add_error("format", _("This source reads another format."))
         return data
 
     def get_source(self) -> CallSource:

@@ -247,3 +247,20 @@ def test_a_trunk_stored_as_an_agent_before_is_not_offered_once_listed(office, tm
     source.trunks = "211553"
     source.save()
     assert [a["agent"] for a in unmapped_agents()] == ["305"]
+
+
+def test_the_upload_leaves_an_existing_source_its_own_format(office, client):
+    admin = make_admin("root")
+    assert client.login(username=admin.username, password=PASSWORD)
+    source = CallSource.objects.create(name="stadion", format="asterisk")
+    response = client.post(
+        reverse("telephony-upload"),
+        {
+            "file": SimpleUploadedFile("Master.csv", pbxfiles.stadion_master_csv().encode()),
+            "source": source.pk, "format": "detect", "timezone": "Europe/Moscow",
+        },
+    )  # fmt: skip
+    assert response.status_code == 302
+    assert CallImport.objects.get().result["imported"] == 8
+    source.refresh_from_db()
+    assert source.format == "asterisk"
