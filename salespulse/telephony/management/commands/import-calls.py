@@ -96,7 +96,7 @@ class Command(BaseCommand):
             return CallSource.objects.create(
                 name=name, format=fmt or CallSource.Format.DETECT, timezone=tz or settings.TIME_ZONE
             )
-        if fmt and fmt != source.format:
+        if fmt and fmt not in (source.format, CallSource.Format.DETECT):
             raise CommandError(
                 _("The source %(name)s reads %(format)s files, not %(asked)s.")
                 % {"name": name, "format": source.format, "asked": fmt}
