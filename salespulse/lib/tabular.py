@@ -222,6 +222,12 @@ _ISO_DATE = re.compile(
     r" ?(Z|[+-]\d{2}(?::?\d{2})?)?"
 )
 _EPOCH = re.compile(r"\d{9,10}(?:\.\d{1,6})?")
+# Day first, as Russian and European exports write it (FreePBX reports, Excel re-saves):
+# D/M/YYYY H:MM:SS, DD/MM/YY HH:MM. A two-digit year is this century's.
+_SLASH_DATE = re.compile(
+    r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})"
+    r"(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?)?"
+)
 
 
 def _offset(text: str) -> tzinfo:
@@ -236,7 +242,8 @@ def _offset(text: str) -> tzinfo:
 def parse_datetime(text: str, tz: tzinfo | None = None) -> datetime:
     """A date and time as exports write them; naive values get `tz` when it is given.
 
-    Accepts ``dd.mm.yyyy hh:mm[:ss]``, ``dd.mm.yyyy`` (midnight), ISO 8601 with ``T`` or a
+    Accepts ``dd.mm.yyyy hh:mm[:ss]``, ``dd.mm.yyyy`` (midnight), day-first
+    ``d/m/yyyy h:mm[:ss]`` and ``dd/mm/yy hh:mm``, ISO 8601 with ``T`` or a
     space, with or without seconds, fractions and an offset (``Z``, ``+03:00``,
     ``+0300``), and Unix seconds (some cloud PBXs). A value with its own offset keeps it.
     """
@@ -258,6 +265,11 @@ def parse_datetime(text: str, tz: tzinfo | None = None) -> datetime:
         parts = m.groups()[3:7]
         if m[8]:
             offset = _offset(m[8])
+    elif m := _SLASH_DATE.fullmatch(s):
+        day, month, year = int(m[1]), int(m[2]), int(m[3])
+        if len(m[3]) == 2:
+            year += 2000
+        parts = m.groups()[3:]
     elif _EPOCH.fullmatch(s):
         moment = datetime.fromtimestamp(float(s), tz=UTC)
         return moment
@@ -398,6 +410,13 @@ class CsvTable(Table):
         else:
             self.trailing = False
         self.delimiter = delimiter
+        # Some PBX exports end lines with a bare CR (old Mac style) and no final newline.
+        self.bare_cr = b"\r" in sample and b"\n" not in sample
+        d = re.escape(delimiter)
+        # A caller name quoted by hand, ""Name" <101>", instead of """Name"" <101>".
+        self._broken_name = re.compile(
+            rf'(^|{d})""([^"{d}\r\n][^"\r\n]*)" <([^"<>\r\n]*)>"(?={d}|\r|\n|$)'
+        )
 
     def _decode_sample(self, sample: bytes) -> str:
         encoding = "utf-8" if self.encoding == "ascii" else self.encoding
@@ -415,7 +434,7 @@ class CsvTable(Table):
         encoding = "utf-8" if self.encoding in ("ascii", "utf-8-sig") else self.encoding
         decided = self.encoding != "ascii"
         number = 0
-        for raw in self._stream:
+        for raw in self._cr_lines() if self.bare_cr else self._stream:
             number += 1
             if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
@@ -424,11 +443,33 @@ class CsvTable(Table):
                 self.encoding = encoding
                 decided = True
             try:
-                yield raw.decode(encoding)
+                text = raw.decode(encoding)
             except UnicodeDecodeError:
                 text, count = _decode_replacing(raw, encoding)
                 self._note_replaced(number, count)
-                yield text
+            # Quick: a name closed by a single quote before " <" (a well-quoted one ends
+            # with a doubled quote); only then the exact pattern.
+            at = text.find('" <')
+            while at > 0:
+                if text[at - 1] != '"':
+                    text = self._repaired(text)
+                    break
+                at = text.find('" <', at + 3)
+            yield text
+
+    def _cr_lines(self) -> Iterator[bytes]:
+        rest = b""
+        while chunk := self._stream.read(1 << 16):
+            *lines, rest = (rest + chunk).split(b"\r")
+            for line in lines:
+                yield line + b"\n"
+        if rest:
+            yield rest
+
+    def _repaired(self, line: str) -> str:
+        if self._broken_name.search(line):
+            return self._broken_name.sub(r'\1"""\2"" <\3>"', line)
+        return line
 
     def _utf16_lines(self) -> Iterator[str]:
         # Excel's "Unicode text": small files in practice; a text wrapper is enough.
@@ -436,7 +477,8 @@ class CsvTable(Table):
         for number, line in enumerate(wrapper, 1):
             if (count := line.count("\ufffd")) > 0:
                 self._note_replaced(number, count)
-            yield line.lstrip("\ufeff") if number == 1 else line
+            line = line.lstrip("\ufeff") if number == 1 else line
+            yield self._repaired(line) if '" <' in line else line
 
     def rows(self) -> Iterator[Row]:
         reader = csv.reader(self._lines(), delimiter=self.delimiter)

@@ -1,15 +1,16 @@
 """The call KPIs of seller-days: counted from the legs of a batch, or from the table.
 
-`cdr.day_figures` states the counting rules; `DayCounter` applies them to the legs a batch
-brings in, and `refresh_day_facts` recounts seller-days from their stored legs (in SQL,
-with Python only for calls answered more than once).
+`cdr.day_figures` states the counting rules, and only it counts: `DayCounter` hands it the
+legs a batch brings in, and `refresh_day_facts` the stored legs of the seller-days to
+recount (SQL only reads them).
 """
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -22,6 +23,9 @@ from salespulse.telephony.legstore import insert_new
 from salespulse.telephony.models import CallLeg, CallSource, ConversationThreshold
 
 KPI_CODES = ("calls", "answered_calls", "conversations", "talk_time")
+# Legs a queue_log gave: "q:" and the queue call's id (the marker that the queue_log
+# covers the call), then "|" and the agent's part.
+QUEUE_PREFIX = "q:"
 
 
 def refresh_day_facts(touched: set[tuple[int, date]]) -> int:
@@ -53,84 +57,114 @@ def _set_figures(
 def _recount(
     touched: set[tuple[int, date]], thresholds: dict[int, int] | None = None
 ) -> dict[tuple[int, date], cdr.DayFigures]:
-    """The figures of these seller-days, counted from their stored legs.
+    """The figures of these seller-days, counted by `cdr.day_figures` from their stored legs.
 
-    The counting rules are `cdr.day_figures`; here the database groups the legs into calls
-    (one row per seller, day and call) and Python only looks at the legs of the calls a
-    seller answered more than once, whose talk is the union of their talk intervals.
     `thresholds`: the sellers' conversation thresholds, when the caller has read them.
     """
     if not touched:
         return {}
     directory = _thresholds() if thresholds is None else thresholds
-    counted = {s.pk: s.counted_directions for s in CallSource.objects.only("directions")}
+    default = _default_threshold()
+    sources = {
+        s.pk: (frozenset(s.counted_directions), s.has_queue_log)
+        for s in CallSource.objects.only("directions", "has_queue_log")
+    }
     employees = sorted({e for e, _ in touched})
     days = [d for _, d in touched]
-    figures: dict[tuple[int, date], cdr.DayFigures] = {}
-    default = _default_threshold()
     dates: dict[date | str, date] = {}
+    parse = _db_datetime
+    legs: list[cdr.FactLeg] = []
+    queue_keys: dict[int, set[str]] = {}
     with connection.cursor() as cursor:
         for i in range(0, len(employees), 500):
-            chunk = employees[i : i + 500]
-            where = _where_days(chunk, min(days), max(days))
+            where = _where_days(employees[i : i + 500], min(days), max(days))
             cursor.execute(
-                _CALLS_SQL.format(table=CallLeg._meta.db_table, where=where[0], day=_day_column()),
+                _LEGS_SQL.format(table=CallLeg._meta.db_table, where=where[0], day=_day_column()),
                 where[1],
             )
-            calls = cursor.fetchall()
-            unions = _talk_unions(cursor, where) if any(row[9] > 1 for row in calls) else {}
-            for (
-                employee, day, source, key, answered, outbound, inbound, internal, unknown,
-                answered_legs, talk,
-            ) in calls:  # fmt: skip
+            for row in cursor.fetchall():
+                employee, day, source, key, external_id, direction, disposition = row[:7]
+                answer, end, billsec = row[7:]
                 day = dates.get(day) or dates.setdefault(day, as_date(day))
                 if (employee, day) not in touched:
                     continue
-                figures_day = figures.get((employee, day))
-                if figures_day is None:
-                    figures_day = figures[employee, day] = cdr.DayFigures()
-                directions = counted.get(source, ())
-                counts = unknown or (
-                    (outbound and "outbound" in directions)
-                    or (inbound and "inbound" in directions)
-                    or (internal and "internal" in directions)
-                )
-                if not counts or not (outbound or internal or unknown or answered):
-                    continue
-                figures_day.calls += 1
+                counted, has_queue = sources.get(source, (frozenset(), False))
+                answered = disposition == "answered"
                 if answered:
-                    if answered_legs > 1:
-                        talk = unions[employee, day, source, key]
-                    figures_day.answered_calls += 1
-                    figures_day.talk_time += talk
-                    if talk > directory.get(employee, default):
-                        figures_day.conversations += 1
-    return figures
+                    talk_start = (
+                        parse(answer) if answer else parse(end) - timedelta(seconds=billsec)
+                    )
+                else:
+                    talk_start = _EPOCH
+                if has_queue:
+                    queue_keys.setdefault(source, set()).add(key)
+                legs.append(
+                    cdr.FactLeg(
+                        employee,
+                        day,
+                        f"{source}:{key}",
+                        direction,
+                        answered,
+                        talk_start,
+                        billsec,
+                        cdr.counted(direction, counted),
+                        queue=external_id.startswith(QUEUE_PREFIX),
+                    )
+                )
+    if queue_keys:
+        covered = {
+            f"{source}:{key}"
+            for source, keys in queue_keys.items()
+            for key in covered_calls(source, keys)
+        }
+        legs = [
+            dataclasses.replace(leg, covered=True) if leg.call_key in covered else leg
+            for leg in legs
+        ]
+    return cdr.day_figures(legs, lambda employee: directory.get(employee, default))
 
 
-# One row per seller, day and call: which directions its legs have, whether the seller
-# answered, and the talk of a call with one answered leg (max of one value).
-_CALLS_SQL = """
-SELECT employee_id, {day}, source_id, call_key,
-       MAX(CASE WHEN disposition = 'answered' THEN 1 ELSE 0 END),
-       MAX(CASE WHEN direction = 'outbound' THEN 1 ELSE 0 END),
-       MAX(CASE WHEN direction = 'inbound' THEN 1 ELSE 0 END),
-       MAX(CASE WHEN direction = 'internal' THEN 1 ELSE 0 END),
-       MAX(CASE WHEN direction = '' THEN 1 ELSE 0 END),
-       SUM(CASE WHEN disposition = 'answered' THEN 1 ELSE 0 END),
-       MAX(CASE WHEN disposition = 'answered' THEN billsec ELSE 0 END)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# The legs of the seller-days to recount: what counting needs of them, nothing decided.
+_LEGS_SQL = """
+SELECT employee_id, {day}, source_id, call_key, external_id, direction, disposition, answer,
+       "end", billsec
 FROM {table} WHERE {where}
-GROUP BY employee_id, day, source_id, call_key
 """
 
-# The answered legs of the calls a seller answered more than once.
-_MULTI_SQL = """
-SELECT employee_id, day, source_id, call_key, answer, "end", billsec FROM (
-  SELECT employee_id, day, source_id, call_key, answer, "end", billsec,
-         COUNT(*) OVER (PARTITION BY employee_id, day, source_id, call_key) AS legs
-  FROM {table} WHERE {where} AND disposition = 'answered'
-) answered WHERE legs > 1
-"""
+
+def covered_calls(source: int, keys: set[str]) -> set[str]:
+    """Which of these calls of the source a queue_log has covered (its marker is stored)."""
+    found: set[str] = set()
+    ordered = sorted(keys)
+    with connection.cursor() as cursor:
+        for i in range(0, len(ordered), 500):
+            chunk = [QUEUE_PREFIX + key for key in ordered[i : i + 500]]
+            cursor.execute(
+                f"SELECT external_id FROM {CallLeg._meta.db_table} WHERE source_id = %s "
+                f"AND external_id IN ({', '.join(['%s'] * len(chunk))})",
+                [source, *chunk],
+            )
+            found.update(r[0][len(QUEUE_PREFIX) :] for r in cursor.fetchall())
+    return found
+
+
+def days_of_calls(source: int, keys: set[str]) -> set[tuple[int, date]]:
+    """The seller-days that have legs of these calls of the source."""
+    found: set[tuple[int, date]] = set()
+    ordered = sorted(keys)
+    with connection.cursor() as cursor:
+        for i in range(0, len(ordered), 500):
+            chunk = ordered[i : i + 500]
+            cursor.execute(
+                f"SELECT DISTINCT employee_id, {_day_column()} FROM {CallLeg._meta.db_table} "
+                f"WHERE source_id = %s AND employee_id IS NOT NULL "
+                f"AND call_key IN ({', '.join(['%s'] * len(chunk))})",
+                [source, *chunk],
+            )
+            found.update((employee, as_date(day)) for employee, day in cursor.fetchall())
+    return found
 
 
 def _day_column() -> str:
@@ -148,17 +182,6 @@ def _where_days(employees: list[int], first: date, last: date) -> tuple[str, lis
             connection.ops.adapt_datefield_value(last),
         ],
     )
-
-
-def _talk_unions(cursor: Any, where: tuple[str, list]) -> dict[tuple, int]:
-    """(seller, day, source, call) -> the union of the seller's talk in that call."""
-    intervals: dict[tuple, list[tuple[datetime, int]]] = {}
-    parse = _db_datetime
-    cursor.execute(_MULTI_SQL.format(table=CallLeg._meta.db_table, where=where[0]), where[1])
-    for employee, day, source, key, answer, end, billsec in cursor.fetchall():
-        start = parse(answer) if answer else parse(end) - timedelta(seconds=billsec)
-        intervals.setdefault((employee, as_date(day), source, key), []).append((start, billsec))
-    return {key: cdr.talk_union(parts) for key, parts in intervals.items()}
 
 
 def _db_datetime(value: datetime | str) -> datetime:
@@ -182,6 +205,10 @@ def _thresholds() -> dict[int, int]:
 
 # Legs kept in memory from one batch to the next for the seller-days counted there.
 HELD_LEGS = 200_000
+# Ids of rows found already stored, remembered to tell their repeats in the same file
+# (a file imported again whole brings a million: beyond this, a repeat far from its row
+# counts as already stored).
+FOUND_STORED_KEPT = 200_000
 
 
 class DayCounter:
@@ -200,15 +227,20 @@ class DayCounter:
         self.thresholds = _thresholds()
         self.default = _default_threshold()
         self.counts = source.counted_directions
+        self._directions: dict[str, bool] = {}
         self.held: dict[tuple[int, date], list[cdr.FactLeg]] = {}
+        # Seller-days a queue_log changes beyond its own legs' (the CDR legs of its calls).
+        self.also_recount: set[tuple[int, date]] = set()
+        # Ids of this import's rows found stored before it: their repeats are repeats.
+        self.found_stored: set[str] = set()
 
     def threshold(self, employee: int) -> int:
         return self.thresholds.get(employee, self.default)
 
-    def store(self, rows: list[list]) -> tuple[int, int]:
+    def store(self, rows: list[list], since: int = 0) -> Stored:
         """One batch in one transaction: its new legs and the figures of the days they touch.
 
-        Returns how many legs were new and how many day facts changed.
+        `since`: the last leg pk before this import (see `legstore.insert_new`).
         """
         held, self.held = self.held, {}  # kept again only once this batch is committed
         # What counting needs, taken before `insert_new` turns values into SQL text.
@@ -217,7 +249,13 @@ class DayCounter:
             before = _legs_per_day(
                 {leg.employee_id for _, leg in legs}, [leg.day for _, leg in legs]
             )
-            new = insert_new(self.source, rows)
+            new, repeated = insert_new(self.source, rows, since)
+            if self.source.has_queue_log and legs:
+                covered = covered_calls(self.source.pk, {leg.call_key for _, leg in legs})
+                legs = [
+                    (i, dataclasses.replace(leg, covered=True) if leg.call_key in covered else leg)
+                    for i, leg in legs
+                ]
             fresh: dict[tuple[int, date], list[cdr.FactLeg]] = {}
             for external_id, leg in legs:
                 if external_id in new:
@@ -232,16 +270,44 @@ class DayCounter:
                     in_memory[key] = earlier + day_legs
                 else:
                     stale.add(key)
+            stale |= self.also_recount
+            self.also_recount = set()
             figures = _recount(stale, self.thresholds)
             figures.update(
                 cdr.day_figures(
                     (leg for day_legs in in_memory.values() for leg in day_legs), self.threshold
                 )
             )
-            changed = _set_figures(set(fresh), figures)
+            changed = _set_figures(set(fresh) | stale, figures)
         if sum(len(day_legs) for day_legs in in_memory.values()) <= HELD_LEGS:
             self.held = in_memory
-        return len(new), changed
+        result = Stored(facts_changed=changed)
+        # A batch has a handful of directions: the rules are asked once for each.
+        sales = {d: cdr.sales_call(d, self.counts) for d in {row[14] for row in rows}}
+        for row in rows:
+            external_id = row[1]
+            if external_id in repeated:
+                result.repeats += 1
+            elif not sales[row[14]]:
+                result.not_sales += 1
+                by = result.not_sales_by
+                by[row[14]] = by.get(row[14], 0) + 1
+            elif external_id in new:
+                result.imported += 1
+            elif external_id in self.found_stored:
+                result.repeats += 1  # a row stored before, and repeated in this file
+            else:
+                result.already_stored += 1
+                if len(self.found_stored) >= FOUND_STORED_KEPT:
+                    self.found_stored.clear()
+                self.found_stored.add(external_id)
+        return result
+
+    def _counted(self, direction: str) -> bool:
+        known = self._directions.get(direction)
+        if known is None:
+            known = self._directions[direction] = cdr.counted(direction, self.counts)
+        return known
 
     def _fact_leg(self, row: list) -> cdr.FactLeg:
         answer, billsec = row[4], row[7]
@@ -254,8 +320,30 @@ class DayCounter:
             answered=answered,
             talk_start=(answer or row[5] - timedelta(seconds=billsec)) if answered else row[3],
             billsec=billsec,
-            counts=row[14] == "" or row[14] in self.counts,
+            counts=self._counted(row[14]),
+            queue=row[1].startswith(QUEUE_PREFIX),
         )
+
+
+@dataclass
+class Stored:
+    """What became of a batch's rows (each in one of the four), and the facts changed."""
+
+    imported: int = 0
+    already_stored: int = 0
+    repeats: int = 0
+    not_sales: int = 0
+    not_sales_by: dict[str, int] = field(default_factory=dict)  # direction -> rows
+    facts_changed: int = 0
+
+    def add(self, other: Stored) -> None:
+        self.imported += other.imported
+        self.already_stored += other.already_stored
+        self.repeats += other.repeats
+        self.not_sales += other.not_sales
+        for direction, n in other.not_sales_by.items():
+            self.not_sales_by[direction] = self.not_sales_by.get(direction, 0) + n
+        self.facts_changed += other.facts_changed
 
 
 def _legs_per_day(employees: set[int], days: list[date]) -> dict[tuple[int, date], int]:

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import gc
 import queue
-import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -25,13 +23,12 @@ from django.utils.translation import gettext as _
 from salespulse.lib import cdr
 from salespulse.lib.tabular import Row, TabularError, gettext_noop, open_table
 from salespulse.org.models import Employee
-from salespulse.telephony.daycount import DayCounter, refresh_day_facts
-from salespulse.telephony.legstore import leg_row
+from salespulse.telephony.daycount import DayCounter, Stored, refresh_day_facts
+from salespulse.telephony.legstore import last_leg, leg_row
 from salespulse.telephony.models import AgentAlias, CallImport, CallLeg, CallSource
+from salespulse.telephony.results import ImportResult
 
 BATCH_SIZE = 20_000
-# Rejected rows kept for the report; the count is always exact.
-MAX_REJECTED_LISTED = 1000
 # A file whose first rows are all refused is the wrong format: say so and stop reading.
 WRONG_FORMAT_AFTER = 100
 CALL_WINDOW = 50_000
@@ -43,51 +40,6 @@ def translate(message: str, params: dict[str, Any]) -> str:
     """A lib msgid (tabular, cdr) in the active language."""
     text = _(message)
     return text % params if params else text
-
-
-@dataclass
-class ImportResult:
-    rows: int = 0
-    calls: int = 0
-    imported: int = 0
-    duplicates: int = 0
-    rejected: list[dict[str, Any]] = field(default_factory=list)
-    rejected_total: int = 0
-    unmapped: dict[str, int] = field(default_factory=dict)
-    replaced_bytes: int = 0
-    replaced_lines: list[int] = field(default_factory=list)
-    facts_changed: int = 0
-    error: str = ""  # a file-level problem; the rows before it may still be imported
-
-    @property
-    def failed(self) -> bool:
-        """Nothing could be imported (the CLI exits non-zero)."""
-        return self.imported + self.duplicates == 0
-
-    def reject(self, line: int, reason: str) -> None:
-        self.rejected_total += 1
-        if len(self.rejected) < MAX_REJECTED_LISTED:
-            self.rejected.append({"line": line, "reason": reason})
-
-    def as_json(self) -> dict[str, Any]:
-        """The shape the CLI's --json prints (and the API answers)."""
-        return {
-            "rows": self.rows,
-            "calls": self.calls,
-            "imported": self.imported,
-            "duplicates": self.duplicates,
-            "rejected": self.rejected,
-            "unmapped": self.unmapped,
-        }
-
-    def as_record(self) -> dict[str, Any]:
-        return self.as_json() | {
-            "rejected_total": self.rejected_total,
-            "replaced_bytes": self.replaced_bytes,
-            "replaced_lines": self.replaced_lines[:50],
-            "facts_changed": self.facts_changed,
-            "error": self.error,
-        }
 
 
 class Directory:
@@ -112,13 +64,19 @@ class Directory:
         for key, pk in AgentAlias.objects.filter(source=source).values_list("key", "employee"):
             self.keys[cdr.phone_key(key).casefold() or key.casefold()] = pk
             self.keys[key.casefold()] = pk
-        self.pattern = re.compile(source.extension_pattern or r"\d{2,6}")
+        self.outside = source.outside()
 
     def lookup(self, key: str) -> int | None:
         return self.keys.get(key.casefold())
 
+    def learn(self, legs: Iterable[cdr.Leg]) -> None:
+        """Learn the trunks these legs show (before attributing them)."""
+        learn, lookup = self.outside.learn, self.lookup
+        for leg in legs:
+            learn(leg, lookup)
+
     def attribute(self, leg: cdr.Leg) -> tuple[cdr.Attribution, date | None]:
-        who = cdr.attribute(leg, self.lookup, self.pattern)
+        who = cdr.attribute(leg, self.lookup, self.outside)
         if who.employee_id is None:
             return who, None
         return who, leg.start.astimezone(self.zones[who.employee_id]).date()
@@ -139,7 +97,8 @@ class _Writer(threading.Thread):
         self.counter = counter
         self.jobs: queue.Queue[list[list] | None] = queue.Queue(maxsize=1)
         self.error: BaseException | None = None
-        self.stored = self.new = self.facts_changed = 0
+        self.since = 0
+        self.stored = Stored()
         self.closed = False
 
     def run(self) -> None:
@@ -149,10 +108,7 @@ class _Writer(threading.Thread):
                     cursor.execute(f"PRAGMA cache_size = {SQLITE_CACHE_KIB * -1}")
             while (rows := self.jobs.get()) is not None:
                 try:
-                    new, changed = self.counter.store(rows)
-                    self.stored += len(rows)
-                    self.new += new
-                    self.facts_changed += changed
+                    self.stored.add(self.counter.store(rows, self.since))
                 finally:
                     del rows
                     self.jobs.task_done()
@@ -209,11 +165,18 @@ class Importer:
         self._batch: list[cdr.Leg] = []
         self._collect = gc.isenabled()
         self._writer: _Writer | None = None
+        # Legs stored after this one are this import's: a row whose id is among them is
+        # a repeat, not a row stored before.
+        self.since = last_leg()
         if background and not connection.in_atomic_block:
             self._writer = _Writer(self.counter)
+            self._writer.since = self.since
             self._writer.start()
 
-    def feed(self, items: Iterable[cdr.Leg | cdr.Rejected]) -> None:
+    def feed(
+        self, items: Iterable[cdr.Leg | cdr.Rejected], layout: Callable[[], str] | None = None
+    ) -> None:
+        """Read these legs into batches; `layout` names what the rows were read as."""
         result = self.result
         for item in items:
             result.rows += 1
@@ -229,7 +192,7 @@ class Importer:
                             "This does not look like a %(format)s file: the first %(count)d "
                             "rows were all refused (the first: %(reason)s)."
                         ),
-                        format=self.source.get_format_display(),
+                        format=(layout() if layout else "") or self.source.get_format_display(),
                         count=result.rows,
                         reason=result.rejected[0]["reason"],
                     )
@@ -237,6 +200,11 @@ class Importer:
             self._batch.append(item)
             if len(self._batch) >= self.batch_size:
                 self.flush()
+
+    def drop_batch(self) -> None:
+        """The file is wrong: write none of the rows read since the last batch."""
+        self.result.refused += len(self._batch)
+        self._batch.clear()
 
     def _seen_none(self) -> bool:
         return not self._batch and not self._calls_counted
@@ -247,6 +215,7 @@ class Importer:
         batch, self._batch = self._batch, []
         result = self.result
         unique: dict[str, list] = {}
+        self.directory.learn(batch)
         for leg in batch:
             who, day = self.directory.attribute(leg)
             key = hash(leg.call_key)
@@ -255,7 +224,7 @@ class Importer:
             if who.employee_id is None and who.agent:
                 self._unmapped.setdefault(who.agent, set()).add(hash(leg.call_key))
             if leg.external_id in unique:
-                result.duplicates += 1
+                result.repeats += 1
                 continue
             unique[leg.external_id] = leg_row(self.source.pk, leg, who, day)
         del batch
@@ -264,10 +233,7 @@ class Importer:
         if self._writer is not None:
             self._writer.submit(rows)
         else:
-            new, changed = self.counter.store(rows)
-            result.imported += new
-            result.duplicates += len(rows) - new
-            result.facts_changed += changed
+            result.add(self.counter.store(rows, self.since))
         if self._collect:
             gc.collect(1)  # the batch's cycles, if any (the import pauses automatic GC)
         self._calls_counted += len(self._calls)
@@ -281,10 +247,7 @@ class Importer:
         writer = self._writer
         if writer is not None and not writer.closed:
             writer.close()
-            result = self.result
-            result.imported += writer.new
-            result.duplicates += writer.stored - writer.new
-            result.facts_changed += writer.facts_changed
+            self.result.add(writer.stored)
             writer.raise_error()
 
     def finish(self) -> ImportResult:
@@ -347,12 +310,14 @@ def import_rows(
     batch_size: int = BATCH_SIZE,
 ) -> ImportResult:
     importer = Importer(source, batch_size)
+    reader = reader_for(source, tz=tz, now=now)
     with _bulk_mode():
         try:
-            importer.feed(reader_for(source, tz=tz, now=now).legs(rows))
+            importer.feed(reader.legs(rows), lambda: reader.layout)
         except TabularError as e:
             importer.result.error = translate(e.message, e.params)
-            importer._batch.clear()  # the file is wrong: write none of it
+            importer.drop_batch()  # the file is wrong: write none of it
+        importer.result.layout = reader.layout
         return importer.finish()
 
 
@@ -389,14 +354,16 @@ def import_file(
                     rows: Iterator[Row] = table.rows()
                     if progress is not None:
                         rows = _reporting(rows, table.progress, progress)
+                    reader = reader_for(source, tz=tz, now=now)
                     try:
-                        importer.feed(reader_for(source, tz=tz, now=now).legs(rows))
+                        importer.feed(reader.legs(rows), lambda: reader.layout)
                     finally:
+                        result.layout = reader.layout
                         result.replaced_bytes = table.replaced
                         result.replaced_lines = table.replaced_lines
             except TabularError as e:
                 result.error = translate(e.message, e.params)
-                importer._batch.clear()
+                importer.drop_batch()
             importer.finish()
     finally:
         importer.close()  # after a failure: the batches handed over are finished first
@@ -460,7 +427,10 @@ def reattribute(source: CallSource | None = None, *, every_leg: bool = False) ->
         who, day = directory.attribute(leg)
         if who.employee_id is None and not every_leg:
             continue
-        now = (who.employee_id, day, who.agent, who.direction)
+        # The import saw the whole row (its context, the trunks of the file): the
+        # direction it found for the unmapped agent stands.
+        direction = stored.direction or who.direction
+        now = (who.employee_id, day, who.agent, direction)
         if now == (stored.employee_id, stored.day, stored.agent, stored.direction):
             continue
         if stored.employee_id is not None and stored.day is not None:
@@ -481,10 +451,21 @@ def unmapped_agents(limit: int = 100) -> list[dict[str, Any]]:
     """Agents seen on calls but mapped to nobody, with their call counts, most first."""
     from django.db.models import Count, Max
 
-    return list(
+    # Legs stored before a source listed its trunks may name a trunk as their agent: a
+    # trunk is nobody's extension, so it is not offered for mapping.
+    sources = {s.pk: s.outside() for s in CallSource.objects.exclude(trunks="")}
+    rows = (
         CallLeg.objects.filter(employee__isnull=True)
         .exclude(agent="")
-        .values("agent", "source__name")
+        .values("agent", "source", "source__name")
         .annotate(calls=Count("call_key", distinct=True), last=Max("start"))
-        .order_by("-calls", "agent")[:limit]
+        .order_by("-calls", "agent")
     )
+    found: list[dict[str, Any]] = []
+    for row in rows.iterator():
+        outside = sources.get(row["source"])
+        if outside is None or not outside.listed(row["agent"]):
+            found.append(row)
+            if len(found) >= limit:
+                break
+    return found

@@ -68,12 +68,21 @@ def leg_row(source_id: int, leg: cdr.Leg, who: cdr.Attribution, day: date | None
     return row
 
 
-def insert_new(source: CallSource, rows: list[list]) -> set[str]:
-    """Insert the rows whose external id is new; returns those ids. Inside a transaction.
+def last_leg() -> int:
+    """The highest leg pk now: legs above it were stored after this moment."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX(id) FROM {CallLeg._meta.db_table}")
+        return cursor.fetchone()[0] or 0
 
-    A file brings mostly new legs, so the batch is written as it is first; only when the
-    database refuses an id it already has are the stored ids looked up and the rest
-    written.
+
+def insert_new(source: CallSource, rows: list[list], since: int = 0) -> tuple[set[str], set[str]]:
+    """Insert the rows whose external id is new. Inside a transaction.
+
+    Returns the ids stored now, and those of the rest that were stored after leg pk
+    `since` (by this import, when `since` is `last_leg()` at its start: repeats of rows it
+    has already read). A file brings mostly new legs, so the batch is written as it is
+    first; only when the database refuses an id it already has are the stored ids looked
+    up and the rest written.
     """
     table = CallLeg._meta.db_table
     columns = ", ".join(f'"{c}"' for c in COLUMNS)
@@ -85,19 +94,19 @@ def insert_new(source: CallSource, rows: list[list]) -> set[str]:
             [CallLeg(**dict(zip(COLUMNS, row, strict=True))) for row in fresh],
             ignore_conflicts=True,
         )
-        return {row[1] for row in fresh}
+        return {row[1] for row in fresh}, _since(existing, since)
     if vendor == "sqlite":
         _as_sqlite_values(rows)
     if _write(rows, table, columns):
-        return {row[1] for row in rows}
+        return {row[1] for row in rows}, set()
     existing = stored_ids(source, [row[1] for row in rows])
     fresh = [row for row in rows if row[1] not in existing]
     if _write(fresh, table, columns):
-        return {row[1] for row in fresh}
+        return {row[1] for row in fresh}, _since(existing, since)
     # Another import stored some of these legs since the check: let the database sort
     # them out row by row.
     if vendor == "postgresql":
-        return _insert_staged(fresh, table, columns)
+        return _insert_staged(fresh, table, columns), _since(existing, since)
     # (SQLite refuses to write on top of a read another writer has overtaken, so this
     # takes a caller that looked in another transaction.)
     new: set[str] = set()
@@ -109,7 +118,11 @@ def insert_new(source: CallSource, rows: list[list]) -> set[str]:
             )
             if cursor.rowcount == 1:
                 new.add(row[1])
-    return new
+    return new, _since(existing, since)
+
+
+def _since(existing: dict[str, int], since: int) -> set[str]:
+    return {external_id for external_id, pk in existing.items() if pk > since}
 
 
 def _write(rows: list[list], table: str, columns: str) -> bool:
@@ -153,25 +166,26 @@ def _as_sqlite_values(rows: list[list]) -> None:
             row[16] = row[16].isoformat()
 
 
-def stored_ids(source: CallSource, ids: list[str]) -> set[str]:
-    """Which of these external ids the source already has."""
+def stored_ids(source: CallSource, ids: list[str]) -> dict[str, int]:
+    """Which of these external ids the source already has, with their legs' pks."""
     table = CallLeg._meta.db_table
-    existing: set[str] = set()
+    existing: dict[str, int] = {}
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"SELECT external_id FROM {table} WHERE source_id = %s AND external_id = ANY(%s)",
+                f"SELECT external_id, id FROM {table} "
+                f"WHERE source_id = %s AND external_id = ANY(%s)",
                 [source.pk, ids],
             )
-            return {r[0] for r in cursor.fetchall()}
+            return dict(cursor.fetchall())
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
             cursor.execute(
-                f"SELECT external_id FROM {table} WHERE source_id = %s "
+                f"SELECT external_id, id FROM {table} WHERE source_id = %s "
                 f"AND external_id IN ({', '.join(['%s'] * len(chunk))})",
                 [source.pk, *chunk],
             )
-            existing.update(r[0] for r in cursor.fetchall())
+            existing.update(cursor.fetchall())
     return existing
 
 

@@ -12,7 +12,7 @@ from salespulse.lib import cdr
 from salespulse.lib.tabular import TabularError
 from salespulse.org.models import validate_timezone
 
-DIRECTIONS = ("outbound", "inbound", "internal")
+DIRECTIONS = cdr.DIRECTIONS
 
 
 def validate_pattern(value: str) -> None:
@@ -28,13 +28,17 @@ class CallSource(models.Model):
     """A PBX, a dialler or a cloud PBX export, with how to read what it sends."""
 
     class Format(models.TextChoices):
+        DETECT = "detect", _("Recognise the layout of each file")
         ASTERISK = "asterisk", _("Asterisk cdr_csv (Master.csv)")
+        FREEPBX = "freepbx", _("FreePBX/Issabel cdr table (CSV export)")
         ASTERISK_CUSTOM = "asterisk-custom", _("Asterisk cdr_custom (template)")
         FREESWITCH = "freeswitch", _("FreeSWITCH mod_cdr_csv (template)")
         CSV = "csv", _("Any CSV/XLSX with a header row (column mapping)")
 
     name = models.CharField(_("name"), max_length=100, unique=True)
-    format = models.CharField(_("format"), max_length=20, choices=Format.choices)
+    format = models.CharField(
+        _("format"), max_length=20, choices=Format.choices, default=Format.DETECT
+    )
     template = models.TextField(
         _("template"),
         blank=True,
@@ -69,6 +73,24 @@ class CallSource(models.Model):
         validators=[validate_pattern],
         help_text=_("A regular expression for internal extensions (to list unmapped agents)."),
     )
+    trunks = models.TextField(
+        _("trunks"),
+        blank=True,
+        help_text=_(
+            "Peers of the provider trunks (211553, trunk-*), separated by commas or spaces: "
+            "their side of a call is outside, never an agent. Trunks seen carrying outside "
+            "numbers are recognised without being listed."
+        ),
+    )
+    outside_contexts = models.TextField(
+        _("outside contexts"),
+        blank=True,
+        default=", ".join(cdr.DEFAULT_OUTSIDE_CONTEXTS),
+        help_text=_("Dialplan contexts of calls from providers (stadion-pstn, from-trunk*)."),
+    )
+    # Set once a queue_log has been imported for the source: only then are its calls
+    # looked up for a queue's word on them.
+    has_queue_log = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -82,6 +104,14 @@ class CallSource(models.Model):
     @property
     def counted_directions(self) -> set[str]:
         return {d.strip() for d in self.directions.split(",") if d.strip()}
+
+    def outside(self) -> cdr.Outside:
+        """What this source knows of outside parties, for one import."""
+        return cdr.Outside(
+            cdr.split_list(self.trunks),
+            cdr.split_list(self.outside_contexts),
+            self.extension_pattern or r"\d{2,6}",
+        )
 
     def clean(self) -> None:
         unknown = self.counted_directions - set(DIRECTIONS)
@@ -158,7 +188,8 @@ class CallLeg(models.Model):
         db_index=False,
         db_constraint=False,
     )
-    # The PBX's id of the row, or a stable hash of it: importing twice changes nothing.
+    # The PBX's own id of the row, or "h:", the start's UTC minute and a hash of all the
+    # row's fields ("q:" for what a queue_log says): importing twice changes nothing.
     external_id = models.CharField(max_length=100)
     # Legs of one call share it (Asterisk linkedid/uniqueid, FreeSWITCH uuid).
     call_key = models.CharField(max_length=150)

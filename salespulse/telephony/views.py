@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,6 +27,7 @@ from salespulse.telephony import background, recount
 from salespulse.telephony.api import may_push_calls
 from salespulse.telephony.importer import import_file, unmapped_agents
 from salespulse.telephony.models import AgentAlias, CallImport, CallSource
+from salespulse.telephony.queueimport import import_queue_log
 
 
 def _staff_only(request: HttpRequest) -> None:
@@ -43,7 +45,18 @@ class UploadForm(forms.Form):
     )
     name = forms.CharField(label=gettext_lazy("New source's name"), max_length=100, required=False)
     format = forms.ChoiceField(
-        label=gettext_lazy("Format"), choices=CallSource.Format.choices, required=False
+        label=gettext_lazy("Format"),
+        choices=CallSource.Format.choices,
+        required=False,
+        initial=CallSource.Format.DETECT,
+    )
+    queue_log = forms.FileField(
+        label=gettext_lazy("queue_log (optional)"),
+        required=False,
+        help_text=gettext_lazy(
+            "Asterisk's queue_log for the same days: who of the agents answered the queue "
+            "calls, and for how long."
+        ),
     )
     timezone = forms.ChoiceField(
         label=capfirst(gettext_lazy("PBX time zone")),  # the msgid is a model field's too
@@ -56,8 +69,11 @@ class UploadForm(forms.Form):
         data = super().clean()
         if not data.get("source") and not data.get("name"):
             self.add_error("name", _("Choose a source or name a new one."))
-        if data.get("source") and data.get("format") and data["format"] != data["source"].format:
-            self.add_error("format", _("This source reads another format."))
+        # "Recognise" (the choice shown first) leaves an existing source its own format.
+        chosen = data.get("format")
+        if data.get("source") and chosen not in ("", None, CallSource.Format.DETECT):
+            if chosen != data["source"].format:
+                self.add_error("format", _("This source reads another format."))
         return data
 
     def get_source(self) -> CallSource:
@@ -67,7 +83,7 @@ class UploadForm(forms.Form):
         source, _created = CallSource.objects.get_or_create(
             name=data["name"],
             defaults={
-                "format": data["format"] or CallSource.Format.ASTERISK,
+                "format": data["format"] or CallSource.Format.DETECT,
                 "timezone": data["timezone"],
             },
         )
@@ -86,6 +102,13 @@ def upload(request: HttpRequest) -> HttpResponse:
             record = background.start(source, upload, request.user)
         else:
             _result, record = import_file(source, upload, file_name=upload.name, user=request.user)
+        if queue_file := form.cleaned_data.get("queue_log"):
+            # Either order counts the same: the queue_log may come before its CDRs.
+            _queue, queue_record = import_queue_log(
+                source, queue_file, file_name=queue_file.name, user=request.user
+            )
+            url = reverse("telephony-import-result", args=[record.pk])
+            return redirect(f"{url}?queue={queue_record.pk}")
         return redirect("telephony-import-result", pk=record.pk)
     imports = CallImport.objects.select_related("source", "user")[:10]
     return render(request, "telephony/upload.html", {"form": form, "imports": imports})
@@ -95,10 +118,18 @@ def upload(request: HttpRequest) -> HttpResponse:
 def import_result(request: HttpRequest, pk: int) -> HttpResponse:
     _staff_only(request)
     record = get_object_or_404(CallImport.objects.select_related("source", "user"), pk=pk)
+    queue = None
+    if (queue_pk := request.GET.get("queue", "")).isdigit():
+        queue = CallImport.objects.filter(pk=int(queue_pk), source=record.source).first()
     return render(
         request,
         "telephony/import_result.html",
-        {"record": record, "result": record.result, "stale": background.is_stale(record)},
+        {
+            "record": record,
+            "result": record.result,
+            "queue": queue.result if queue else None,
+            "stale": background.is_stale(record),
+        },
     )
 
 

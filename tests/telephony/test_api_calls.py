@@ -46,8 +46,11 @@ def test_the_url_is_the_documented_one():
 def test_one_call_is_counted_for_its_seller(org, client, staff_token):
     response = post(client, staff_token, CALL)
     assert response.status_code == 200
-    assert response.json() == {"rows": 1, "calls": 1, "imported": 1, "duplicates": 0,
-                               "rejected": [], "unmapped": {}}  # fmt: skip
+    assert response.json() == {
+        "rows": 1, "layout": "CSV with a header row", "calls": 1, "imported": 1,
+        "already_stored": 0, "repeats": 0, "not_sales": 0, "not_sales_by": {}, "refused": 0,
+        "duplicates": 0, "rejected": [], "unmapped": {},
+    }  # fmt: skip
     assert call_kpis(org["ann"]) == {"calls": 1, "answered_calls": 1, "conversations": 1,
                                      "talk_time": 65}  # fmt: skip
     assert CallImport.objects.get().user.username == "pbx"
@@ -58,11 +61,16 @@ def test_a_batch_with_a_repeat_and_a_bad_call(org, client, staff_token):
     bad = CALL | {"id": "cloud-3", "start": "1970-01-01T00:00:00Z"}
     body = {"source": "mango", "calls": [CALL, second, CALL, bad, "junk"]}
     result = post(client, staff_token, body).json()
-    assert (result["rows"], result["imported"], result["duplicates"]) == (5, 2, 1)
+    assert (result["rows"], result["imported"], result["repeats"], result["refused"]) == (
+        5,
+        2,
+        1,
+        2,
+    )
     assert [r["line"] for r in result["rejected"]] == [4, 5]
     assert "1970" in result["rejected"][0]["reason"]
     again = post(client, staff_token, body).json()
-    assert (again["imported"], again["duplicates"]) == (0, 3)
+    assert (again["imported"], again["already_stored"], again["repeats"]) == (0, 2, 1)
     assert CallLeg.objects.filter(source__name="mango").count() == 2
     assert call_kpis(org["bob"])["conversations"] == 0
 

@@ -37,8 +37,14 @@ def test_the_multi_leg_day_gives_each_seller_their_calls(org, master):
     result = run(str(master))
     assert result == {
         "rows": 10,
+        "layout": "Asterisk Master.csv (21 columns)",
         "calls": 6,
         "imported": 10,
+        "already_stored": 0,
+        "repeats": 0,
+        "not_sales": 0,
+        "not_sales_by": {},
+        "refused": 0,
         "duplicates": 0,
         "rejected": [],
         "unmapped": {"104": 1},
@@ -48,11 +54,7 @@ def test_the_multi_leg_day_gives_each_seller_their_calls(org, master):
     fact = DailyFact.objects.filter(employee=org["ann"], kpi__code="calls").get()
     assert fact.source == DailyFact.Source.AUTO and fact.auto_value == 3
     source = CallSource.objects.get()
-    assert (source.name, source.format, source.timezone) == (
-        "asterisk",
-        "asterisk",
-        "Europe/Moscow",
-    )
+    assert (source.name, source.format, source.timezone) == ("calls", "detect", "Europe/Moscow")
     assert CallImport.objects.get().result["imported"] == 10
 
 
@@ -60,7 +62,7 @@ def test_importing_twice_changes_nothing(org, master):
     run(str(master))
     before = list(DailyFact.objects.order_by("pk").values_list("pk", "value", "updated_at"))
     again = run(str(master))
-    assert (again["imported"], again["duplicates"], again["calls"]) == (0, 10, 6)
+    assert (again["imported"], again["already_stored"], again["calls"]) == (0, 10, 6)
     assert list(DailyFact.objects.order_by("pk").values_list("pk", "value", "updated_at")) == before
     assert CallLeg.objects.count() == 10
 
@@ -72,7 +74,7 @@ def test_an_overlapping_file_only_adds_what_is_new(org, tmp_path):
     second.write_text("".join(lines[3:]))
     run(str(first))
     result = run(str(second))
-    assert (result["imported"], result["duplicates"]) == (4, 3)
+    assert (result["imported"], result["already_stored"]) == (4, 3)
     for login, expected in EXPECTED.items():
         assert call_kpis(org[login]) == expected, login
 
@@ -121,7 +123,7 @@ def test_a_missing_file_and_a_bad_zone_are_errors(org, tmp_path):
 
 
 def test_a_source_keeps_its_format(org, master):
-    run(str(master), "--source", "office")
+    run(str(master), "--source", "office", "--format", "asterisk")
     with pytest.raises(CommandError, match="читает файлы asterisk"):
         call_command(
             "import-calls", str(master), "--source", "office", "--format", "csv",
@@ -134,7 +136,7 @@ def test_a_wrong_format_file_is_refused_as_a_whole(org, tmp_path):
     rows = ["ID;Название;Стадия;Сумма;Ответственный;Дата создания"]
     rows += [f"{i};Сделка {i};Успешно;1000,00;Иванов;03.02.2026" for i in range(300)]
     path.write_text("\n".join(rows) + "\n", encoding="cp1251")
-    result, error = run_failing(str(path))
+    result, error = run_failing(str(path), "--format", "asterisk")
     assert "не похоже на файл" in error and "Столбцов в строке: 6" in error
     assert result["imported"] == 0 and not CallLeg.objects.exists()
 

@@ -216,7 +216,7 @@ def test_legs_another_import_stored_after_the_check_are_not_stored_twice(org, mo
     office = CallSource.objects.create(name="office", format="asterisk", timezone="Europe/Moscow")
     lines = master_csv().splitlines(keepends=True)
     import_file(office, io.BytesIO("".join(lines[:4]).encode()), now=NOW)  # the other import
-    monkeypatch.setattr(legstore, "stored_ids", lambda source, ids: set())
+    monkeypatch.setattr(legstore, "stored_ids", lambda source, ids: {})
     result, _record = import_file(office, io.BytesIO("".join(lines).encode()), now=NOW)
     assert (result.imported, result.duplicates) == (len(lines) - 4, 4)
     assert CallLeg.objects.count() == len(lines)

@@ -92,3 +92,64 @@ def test_a_source_with_legs_cannot_be_deleted_and_a_deleted_sellers_legs_stay(or
     org["ann"].delete()
     assert CallLeg.objects.filter(employee__isnull=True, agent="101").count() >= ann_legs
     assert CallLeg.objects.count() == len(master_csv(21).splitlines())
+
+
+every_field = importlib.import_module(
+    "salespulse.telephony.migrations.0008_leg_ids_from_every_field"
+)
+
+
+def test_the_migrations_ids_are_the_readers():
+    cells = ["", "101", "79161234567", "from-internal", '"Анна" <101>', "SIP/101-1"]
+    from salespulse.lib.cdr import hashed_id
+
+    assert every_field.hashed_id("202602030700", cells) == hashed_id("202602030700", cells)
+
+
+def test_legs_stored_under_the_old_ids_are_recognised_and_the_merged_ones_added(org, tmp_path):
+    """Old imports stored a Master.csv leg under a hash of some fields, a FreeSWITCH leg
+    under its uuid and a mapped CSV's leg under its uniqueid (one leg per uniqueid: the
+    others were dropped as duplicates). After the migration, importing the same files
+    again finds every stored leg and adds the dropped ones."""
+    from django.apps import apps
+
+    from salespulse.telephony.models import CallSource
+    from tests.telephony import pbxfiles
+
+    master = tmp_path / "Master.csv"
+    master.write_text(master_csv(21))
+    report = tmp_path / "report.csv"
+    report.write_bytes(pbxfiles.cdr_report(4).encode("cp1251"))
+    fs = tmp_path / "fs.csv"
+    fs.write_text(
+        '"Анна","101","79161234567","default","2026-02-03 10:00:00","2026-02-03 10:00:10",'
+        '"2026-02-03 10:01:10","70","60","NORMAL_CLEARING","aaaa-1","","","PCMA","PCMA"\n'
+    )
+    run(str(master), "--source", "pbx", "--format", "asterisk")
+    run(str(report), "--source", "report", "--format", "csv")
+    run(str(fs), "--source", "fs", "--format", "freeswitch")
+    new_ids = dict(CallLeg.objects.values_list("pk", "external_id"))
+
+    # As the old versions left them.
+    for leg in CallLeg.objects.filter(source__name="pbx"):
+        leg.external_id = f"h:{leg.start:%Y%m%d%H%M}{leg.pk:024x}"
+        leg.save(update_fields=["external_id"])
+    CallLeg.objects.filter(source__name="fs").update(external_id="aaaa-1")
+    kept = {}
+    for leg in CallLeg.objects.filter(source__name="report").order_by("pk"):
+        uniqueid = json.loads(leg.raw)[2]
+        if uniqueid in kept:
+            leg.delete()
+        else:
+            kept[uniqueid] = leg.pk
+            leg.external_id = uniqueid
+            leg.save(update_fields=["external_id"])
+    assert CallLeg.objects.filter(source__name="report").count() == 4
+
+    every_field.every_field_ids(apps, EDITOR)
+    assert all(new_ids[pk] == i for pk, i in CallLeg.objects.values_list("pk", "external_id"))
+    assert run(str(master), "--source", "pbx")["already_stored"] == 10
+    assert run(str(fs), "--source", "fs")["already_stored"] == 1
+    again = run(str(report), "--source", "report")
+    assert (again["already_stored"], again["imported"]) == (4, 4)
+    assert CallSource.objects.get(name="report").legs.count() == 8

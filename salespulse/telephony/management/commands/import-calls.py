@@ -1,4 +1,4 @@
-"""`salespulse import-calls FILE [--format F] [--source NAME] [--tz TZ] [--json]`."""
+"""`salespulse import-calls FILE [--format F] [--source S] [--tz TZ] [--queue-log Q] [--json]`."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from salespulse.lib import cdr
-from salespulse.telephony.importer import ImportResult, import_file
+from salespulse.telephony.importer import import_file
 from salespulse.telephony.models import CallSource
+from salespulse.telephony.queueimport import import_queue_log
+from salespulse.telephony.results import ImportResult, QueueLogResult
 
 
 class ProgressBar:
@@ -48,9 +50,9 @@ class ProgressBar:
 
 class Command(BaseCommand):
     help = (
-        "Import call records (Asterisk Master.csv, cdr_custom, FreeSWITCH mod_cdr_csv, or "
-        "any CSV/XLSX with a column mapping) and update the sellers' call KPIs. "
-        "Importing the same file again changes nothing."
+        "Import call records (Asterisk Master.csv, the FreePBX/Issabel cdr table, cdr_custom, "
+        "FreeSWITCH mod_cdr_csv, or any CSV/XLSX with a header row; the layout is recognised) "
+        "and update the sellers' call KPIs. Importing the same file again changes nothing."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -59,19 +61,27 @@ class Command(BaseCommand):
             "--format",
             choices=cdr.FORMATS,
             default=None,
-            help="how to read the file (default: the source's format, else asterisk)",
+            help="how to read the file (default: the source's format; a new source "
+            "recognises the layout of each file: detect)",
         )
         parser.add_argument(
             "--source",
             default=None,
             help="the call source's name; created with --format and --tz when new "
-            "(default: the format's name)",
+            "(default: the format's name, else calls)",
         )
         parser.add_argument(
             "--tz",
             default=None,
             help="the PBX's time zone for times without an offset "
             "(default: the source's, else TIME_ZONE)",
+        )
+        parser.add_argument(
+            "--queue-log",
+            default=None,
+            metavar="QLOG",
+            help="the PBX's queue_log for the same period, imported after FILE as its "
+            "companion: who of the agents answered the queue calls, and for how long",
         )
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
@@ -80,13 +90,13 @@ class Command(BaseCommand):
             self._handle(options)
 
     def _source(self, name: str | None, fmt: str | None, tz: str | None) -> CallSource:
-        name = name or fmt or "asterisk"
+        name = name or fmt or "calls"
         source = CallSource.objects.filter(name=name).first()
         if source is None:
             return CallSource.objects.create(
-                name=name, format=fmt or "asterisk", timezone=tz or settings.TIME_ZONE
+                name=name, format=fmt or CallSource.Format.DETECT, timezone=tz or settings.TIME_ZONE
             )
-        if fmt and fmt != source.format:
+        if fmt and fmt not in (source.format, CallSource.Format.DETECT):
             raise CommandError(
                 _("The source %(name)s reads %(format)s files, not %(asked)s.")
                 % {"name": name, "format": source.format, "asked": fmt}
@@ -100,36 +110,64 @@ class Command(BaseCommand):
         source = self._source(options["source"], options["format"], tz)
         path = options["file"]
         bar = ProgressBar(self.stderr._out)
+        queue_path = options["queue_log"]
         try:
             file = sys.stdin.buffer if path == "-" else path
             result, _record = import_file(source, file, file_name=path, tz=tz, progress=bar)
-        except FileNotFoundError:
-            raise CommandError(_("No such file: %(path)s") % {"path": path}) from None
-        except IsADirectoryError:
+            queue = (
+                import_queue_log(source, queue_path, file_name=queue_path)[0]
+                if queue_path
+                else None
+            )
+        except FileNotFoundError as e:
+            raise CommandError(_("No such file: %(path)s") % {"path": e.filename or path}) from None
+        except IsADirectoryError as e:
             raise CommandError(
-                _("This is a folder, not a file: %(path)s") % {"path": path}
+                _("This is a folder, not a file: %(path)s") % {"path": e.filename or path}
             ) from None
         finally:
             bar.done()
         if options["json"]:
-            self.stdout.write(json.dumps(result.as_json(), ensure_ascii=False))
+            out = result.as_json()
+            if queue is not None:
+                out["queue_log"] = queue.as_json()
+            self.stdout.write(json.dumps(out, ensure_ascii=False))
         else:
             self.stdout.write(self._summary(result))
+            if queue is not None:
+                self.stdout.write(self._queue_summary(queue))
         if result.failed:
             raise CommandError(result.error or _("Nothing was imported."))
+        if queue is not None and queue.error:
+            raise CommandError(queue.error)
 
     def _summary(self, r: ImportResult) -> str:
         lines = [
+            _("Read as: %(layout)s") % {"layout": r.layout or "—"},
             _("Rows read: %(n)d") % {"n": r.rows},
+            "  " + _("imported: %(n)d") % {"n": r.imported},
+            "  " + _("already stored (skipped): %(n)d") % {"n": r.already_stored},
+            "  " + _("exact repeats in the file (skipped): %(n)d") % {"n": r.repeats},
+            "  "
+            + _("not sales calls (stored, not counted): %(n)d") % {"n": r.not_sales}
+            + (
+                " ("
+                + ", ".join(f"{_(k or '?')}: {v}" for k, v in sorted(r.not_sales_by.items()))
+                + ")"
+                if r.not_sales_by
+                else ""
+            ),
+            "  " + _("refused: %(n)d") % {"n": r.refused},
             _("Calls: %(n)d") % {"n": r.calls},
-            _("Legs imported: %(n)d") % {"n": r.imported},
-            _("Already imported (skipped): %(n)d") % {"n": r.duplicates},
-            _("Rows refused: %(n)d") % {"n": r.rejected_total},
         ]
+        if r.error:
+            lines.append(_("The file: %(error)s") % {"error": r.error})
         for item in r.rejected[:20]:
+            if item["line"] == 0:
+                continue
             lines.append("  " + _("line %(line)d: %(reason)s") % item)
-        if r.rejected_total > 20:
-            lines.append("  " + _("… and %(n)d more") % {"n": r.rejected_total - 20})
+        if r.refused > 20:
+            lines.append("  " + _("… and %(n)d more") % {"n": r.refused - 20})
         if r.replaced_bytes:
             lines.append(
                 _("Bytes not valid in the file's encoding were replaced: %(n)d (lines %(lines)s)")
@@ -138,5 +176,25 @@ class Command(BaseCommand):
         if r.unmapped:
             lines.append(_("Agents not mapped to a seller (calls):"))
             for agent, calls in r.unmapped.items():
+                lines.append(f"  {agent}: {calls}")
+        return "\n".join(lines)
+
+    def _queue_summary(self, q: QueueLogResult) -> str:
+        lines = [
+            "",
+            _("queue_log lines read: %(n)d") % {"n": q.lines},
+            "  " + _("about calls' outcomes: %(n)d") % {"n": q.used},
+            "  " + _("other events: %(n)d") % {"n": q.other},
+            "  " + _("refused: %(n)d") % {"n": q.refused},
+            _("Queue calls answered by an agent: %(n)d") % {"n": q.answered},
+            _("Queue calls nobody answered: %(n)d") % {"n": q.abandoned},
+            _("Legs imported: %(n)d") % {"n": q.imported},
+            _("Already stored (skipped): %(n)d") % {"n": q.already_stored},
+        ]
+        for item in q.rejected[:20]:
+            lines.append("  " + _("line %(line)d: %(reason)s") % item)
+        if q.unmapped:
+            lines.append(_("Agents not mapped to a seller (calls):"))
+            for agent, calls in q.unmapped.items():
                 lines.append(f"  {agent}: {calls}")
         return "\n".join(lines)
