@@ -343,3 +343,11 @@ def test_bad_input_exits_non_zero_from_the_shell(tmp_path):
     setup, error = done.stderr.strip().splitlines()
     assert setup.startswith("salespulse: set up a new database")
     assert "Unknown period: fortnight" in error
+
+
+def test_help_says_that_date_picks_the_period_and_the_cut_off():
+    from salespulse.core.management.commands.kpis import Command
+
+    text = " ".join(Command().create_parser("salespulse", "kpis").format_help().split())
+    assert "--date picks the period and the cut-off" in text
+    assert "YYYY-MM-DD: picks the period and the cut-off" in text

@@ -22,10 +22,13 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.test import Client
+from django.utils import translation
 
 from salespulse.core import demo
+from salespulse.lib import fmt
 from salespulse.org.models import Department, Employee
 from salespulse.reports.notify.digest import sections
+from salespulse.reports.notify.reminders import due_reminders
 
 pytestmark = pytest.mark.django_db
 
@@ -258,3 +261,74 @@ def test_the_last_working_day_says_what_is_left_of_the_month():
         today = head.get(f"/departments/{seller.department.code}/", {"period": "today"})
         cells = [c for ln in today.context["board"].lines for c in ln.cells if c is not None]
         assert cells and all(c.pace == "none" for c in cells if c.kpi.is_additive)
+
+
+def test_the_evening_reminder_and_the_board_after_the_deadline():
+    """18.11 at 18:40 the reminder tells a seller today's plan and fact as My day does; at
+    19:05, past the deadline, «Сегодня» colours those behind."""
+    morning = MOMENTS["mid-month working morning"]
+    with time_machine.travel(morning, tick=False) as traveller:
+        demo.seed(morning)
+        evening = morning.replace(hour=18, minute=40)
+        traveller.move_to(evening)
+        jobs = due_reminders(evening)
+        assert jobs, "somebody has not closed the day yet"
+        for job in jobs:
+            seller = Employee.objects.get(user_id=job.user_id)
+            client = Client()
+            client.force_login(seller.user)
+            lines = client.get("/reports/day/").context["page"].lines
+            with translation.override("ru"):
+                sent = {f["kpi"]: (f["plan"], f["fact"]) for f in job.context()["figures"]}
+                shown = {
+                    ln.kpi.name: (
+                        fmt.value(ln.month.today_plan, ln.kpi.unit, "ru"),
+                        fmt.value(ln.month.today_fact or 0, ln.kpi.unit, "ru"),
+                    )
+                    for ln in lines
+                    if ln.month.today_plan is not None
+                }
+            assert sent == shown
+        traveller.move_to(morning.replace(hour=19, minute=5))
+        dept = Department.objects.get(code="cold")
+        head = Client()
+        head.force_login(dept.heads.first())
+        board = head.get(f"/departments/{dept.code}/", {"period": "today"}).context["board"]
+        open_lines = [ln for ln in board.lines if ln.today_status == "missing"]
+        assert open_lines
+        for line in open_lines:
+            cells = [c for c in line.cells if c is not None and c.kpi.is_additive]
+            assert all(c.pace != "none" for c in cells if c.result.today_plan)
+
+
+def test_ratio_kpis_are_judged_on_their_level_in_the_headline_cards():
+    """Account managers behind on retention and repeat share are on the cards, in p.p."""
+    moment = MOMENTS["last working day of the month"]
+    with time_machine.travel(moment, tick=False):
+        demo.seed(moment)
+        dept = Department.objects.get(code="accounts")
+        head = Client()
+        head.force_login(dept.heads.first())
+        response = head.get(f"/departments/{dept.code}/")
+        board = response.context["board"]
+        levels = [a for a in board.attention if a.kind == "level"]
+        assert {a.kpi.code for a in levels} & {"retention_pct", "repeat_buyers_pct"}
+        for item in levels:
+            result = next(
+                c.result
+                for ln in board.lines
+                if ln.seller == item.seller
+                for c in ln.cells
+                if c is not None and c.kpi == item.kpi
+            )
+            assert item.detail["gap"] == result.plan_to_date - result.fact > 0
+        assert any(gap.level for _s, _k, gap in board.behind)
+        assert "п.п." in response.content.decode()
+        # The forecast card judges them on their level too.
+        forecast = {c.kpi.code for c, _share in response.context["forecast"]}
+        assert "retention_pct" in forecast
+        director = Client()
+        director.force_login(Employee.objects.get(user__username="stepanov").user)
+        rows = director.get("/departments/").context["rows"]
+        accounts = next(r for r in rows if r["board"].department == dept)
+        assert accounts["attention"]
