@@ -62,9 +62,13 @@ def _period_context(request: HttpRequest, name: str, period: Period) -> dict:
     }
 
 
-def _board_context(board: Board) -> dict:
+def _board_context(board: Board, rest_texts: bool = True) -> dict:
+    """`rest_texts=False`: the sellers beyond the card's first lines are only counted (the
+    director's overview), so their reasons are not worded."""
+    grouped = board.attention_by_seller
     attention = [
-        (seller, [item.text for item in items]) for seller, items in board.attention_by_seller
+        (seller, [item.text for item in items] if i < CARD_ITEMS or rest_texts else [])
+        for i, (seller, items) in enumerate(grouped)
     ]
     behind = board.behind_by_seller
     not_reported = board.not_reported
@@ -122,7 +126,7 @@ def departments(request: HttpRequest) -> HttpResponse:
         return response
     rows = [
         {
-            **_board_context(board),
+            **_board_context(board, rest_texts=False),
             "main": tables.main_cell(board),
         }
         for board in boards

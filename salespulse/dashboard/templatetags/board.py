@@ -31,9 +31,6 @@ def board_cell(cell) -> SafeString:
     title = []
     if r.forecast is not None:
         title.append(f"{escape(_('forecast'))}: {fmt.value(r.forecast, unit, lang)}")
-    if r.in_progress and r.today_fact is not None and r.period.kind != "day":
-        today = escape(_("today so far"))
-        title.append(f"{today}: {fmt.value(r.today_fact, unit, lang)}")
     if title:
         parts.append(f' title="{"; ".join(title)}"')
     parts.append(f'><span class="fact">{fmt.value(cell.shown_fact, unit, lang)}</span>')
