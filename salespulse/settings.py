@@ -59,6 +59,43 @@ CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.getenv("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
 
+# HTTPS, from the environment (README "HTTPS"). SALESPULSE_HTTPS=true is the usual
+# production set behind a TLS proxy: redirect to https, secure cookies, a year of HSTS;
+# each setting can still be given on its own.
+HTTPS = envbool("SALESPULSE_HTTPS", "False")
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", str(HTTPS))
+SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", str(HTTPS))
+CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", str(HTTPS))
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "31536000" if HTTPS else "0")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "False")
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "False")
+
+
+def _proxy_ssl_header() -> tuple[str, str] | None:
+    """`X-Forwarded-Proto: https` (the header a proxy sets), as `HEADER,VALUE`."""
+    text = os.getenv("SECURE_PROXY_SSL_HEADER", "").strip()
+    if not text:
+        return None
+    header, _, value = text.partition(",")
+    if not header.strip() or not value.strip():
+        raise ImproperlyConfigured(
+            f"SECURE_PROXY_SSL_HEADER must be HEADER,VALUE such as "
+            f"X-Forwarded-Proto,https; got {text!r}"
+        )
+    name = header.strip().upper().replace("-", "_")
+    return (name if name.startswith("HTTP_") else f"HTTP_{name}", value.strip())
+
+
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header()
+# Our pages load scripts only from our own static files; styles may be inline (the charts'
+# SVG carries its own).
+CONTENT_SECURITY_POLICY = os.getenv(
+    "SALESPULSE_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'",
+)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -88,6 +125,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "salespulse.front.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "salespulse.urls"
