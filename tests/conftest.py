@@ -9,6 +9,13 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_login_throttling(settings):
+    # client.login() authenticates without a request, which django-axes refuses; the
+    # throttling has its own tests (tests/test_login_throttling.py) that turn it on.
+    settings.AXES_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
 def _english_outside_requests():
     # Messages raised by services are asserted on their English source text; pages still
     # get Russian by default from the language middleware, and tests of Russian output

@@ -6,6 +6,9 @@ import sys
 
 import pytest
 
+# What a test run may have put in the environment (the browser tests set
+# DJANGO_ALLOW_ASYNC_UNSAFE) is not production's.
+OURS = ("SECURE_", "SALESPULSE_", "DJANGO_")
 PRODUCTION = {
     "DEBUG": "false",
     "ALLOWED_HOSTS": "sales.example.ru",
@@ -17,7 +20,7 @@ PRODUCTION = {
 
 
 def salespulse(*args: str, env: dict, tmp_path) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SECURE_", "SALESPULSE_"))}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(OURS)}
     clean.update(env, SALESPULSE_DATA_DIR=str(tmp_path), DATABASE_URL="")
     return subprocess.run(
         [sys.executable, "-m", "salespulse.cli", *args],
@@ -52,7 +55,7 @@ def test_settings_follow_the_environment(tmp_path):
         "SECURE_HSTS_SECONDS": "600",
         "DJANGO_SETTINGS_MODULE": "salespulse.settings",
     }
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SECURE_", "SALESPULSE_"))}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(OURS)}
     clean.update(env, SALESPULSE_DATA_DIR=str(tmp_path), DATABASE_URL="")
     out = subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
