@@ -18,7 +18,7 @@ AS_IS = {
     "help", "inspectdb", "makemessages", "makemigrations", "migrate", "optimizemigration",
     "sendtestemail", "shell", "showmigrations", "sqlflush", "sqlmigrate", "sqlsequencereset",
     "squashmigrations", "startapp", "startproject", "test", "testserver", "version",
-    "collectstatic", "findstatic",
+    "collectstatic", "findstatic", "backup", "restore",
 }  # fmt: skip
 
 
