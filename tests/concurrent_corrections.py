@@ -28,19 +28,29 @@ def _retrying(write, errors):
     raise AssertionError("could not write in 200 tries")
 
 
+def _caller_role():
+    # A transactional test flushes the tables after it, the built-in catalogue included.
+    from tests.factories import ensure_catalogue
+
+    ensure_catalogue()
+    from salespulse.kpis.models import Role
+
+    return Role.objects.get(code="cold_caller")
+
+
 def run() -> dict:
     from django.contrib.auth import get_user_model
     from django.db import connection
 
     from salespulse.kpis.facts import set_auto_facts, set_reported_facts
-    from salespulse.kpis.models import DailyFact, Role
+    from salespulse.kpis.models import DailyFact
     from salespulse.org.models import Department, Employee
 
     dept = Department.objects.create(code="cold", name="Холодные звонки")
     seller = Employee.objects.create(
         user=get_user_model().objects.create(username="petrov"),
         department=dept,
-        sales_role=Role.objects.get(code="cold_caller"),
+        sales_role=_caller_role(),
     )
     set_auto_facts([(seller.pk, "calls", d, Decimal(10)) for d in DAYS])
     failures: list[BaseException] = []
@@ -87,9 +97,54 @@ def run() -> dict:
     }
 
 
+def double_submit(clicks: int = 4) -> dict:
+    """The same day-report form sent several times at once (a double click): one version."""
+    import uuid
+
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from salespulse.org.models import Department, Employee
+    from salespulse.reports.closing import Submission, submit
+    from salespulse.reports.models import ReportVersion
+
+    dept = Department.objects.create(code="cold2", name="Холодные звонки 2")
+    seller = Employee.objects.create(
+        user=get_user_model().objects.create(username="ivanov"),
+        department=dept,
+        sales_role=_caller_role(),
+    )
+    data = Submission(values={"leads": "7"}, token=uuid.uuid4())
+    day = date(2026, 11, 2)
+    gate = threading.Barrier(clicks)
+    outcomes: list[object] = []
+
+    def click() -> None:
+        try:
+            gate.wait()
+            outcomes.append(submit(seller, day, data, seller.user)[1])
+        except BaseException as e:  # noqa: BLE001 - reported to the caller
+            outcomes.append(repr(e))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=click) for _ in range(clicks)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return {
+        "saved": sum(1 for o in outcomes if o is True),
+        "same": sum(1 for o in outcomes if o is False),
+        "errors": [o for o in outcomes if not isinstance(o, bool)],
+        "versions": ReportVersion.objects.filter(report__employee=seller).count(),
+    }
+
+
 if __name__ == "__main__":
     import json
     import os
+    import sys
 
     import django
 
@@ -98,4 +153,5 @@ if __name__ == "__main__":
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    print(json.dumps(run()))
+    scenario = double_submit if sys.argv[1:] == ["double-submit"] else run
+    print(json.dumps(scenario()))

@@ -23,16 +23,33 @@ def test_no_correction_is_lost_on_postgresql():
     assert (result["cells"], result["lost"], result["without_auto"]) == (len(DAYS), 0, 0)
 
 
-@pytest.mark.skipif(ON_POSTGRES, reason="the PostgreSQL leg runs it on its own server")
-def test_no_correction_is_lost_on_a_sqlite_file(tmp_path):
+def on_a_sqlite_file(tmp_path, *args: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SALESPULSE_", "DJANGO_"))}
     env.update(SALESPULSE_DATA_DIR=str(tmp_path), DATABASE_URL="")
     out = subprocess.run(
-        [sys.executable, "-m", "tests.concurrent_corrections"],
+        [sys.executable, "-m", "tests.concurrent_corrections", *args],
         env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
-    result = json.loads(out.stdout)
+    return json.loads(out.stdout)
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="the PostgreSQL leg runs it on its own server")
+def test_no_correction_is_lost_on_a_sqlite_file(tmp_path):
+    result = on_a_sqlite_file(tmp_path)
     assert result["failures"] == []
     assert result["imports"] > 0
     assert (result["cells"], result["lost"], result["without_auto"]) == (len(DAYS), 0, 0)
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="SQLite runs it on a real file below")
+@pytest.mark.django_db(transaction=True)
+def test_a_double_click_saves_one_version_on_postgresql():
+    result = concurrent_corrections.double_submit()
+    assert result == {"saved": 1, "same": 3, "errors": [], "versions": 1}
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="the PostgreSQL leg runs it on its own server")
+def test_a_double_click_saves_one_version_on_a_sqlite_file(tmp_path):
+    result = on_a_sqlite_file(tmp_path, "double-submit")
+    assert result == {"saved": 1, "same": 3, "errors": [], "versions": 1}

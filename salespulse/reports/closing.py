@@ -180,8 +180,10 @@ def submit(
             withdraw_reported_facts(
                 employee.pk, day, [c for c in auto_codes if c not in corrections]
             )
-    except IntegrityError:
-        # Another tab created the report, or the same token raced in: never overwrite it.
+    except (IntegrityError, Conflict):
+        # Another tab saved first, or the same form was sent twice (a double click: the
+        # second request passed the token check before the first committed). The same
+        # form is one save; another tab's is a conflict, never overwritten.
         done = ReportVersion.objects.filter(token=data.token).select_related("report").first()
         if data.token is not None and done is not None:
             return done.report, False
