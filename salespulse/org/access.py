@@ -74,3 +74,11 @@ def get_department_or_404(user: AbstractBaseUser | AnonymousUser, code: str) -> 
         return visible_departments(user).get(code=code)
     except Department.DoesNotExist:
         raise Http404("No such department") from None
+
+
+def may_import(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Bring data in (files, syncs, the push API) and manage its sources: staff and admins.
+
+    Imported calls and deals change every seller's figures, so a seller or a head may not.
+    """
+    return bool(user.is_authenticated and user.is_active and (user.is_staff or user.is_superuser))

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from salespulse.api.auth import error, token_required
+from salespulse.org import access
 from salespulse.telephony.importer import import_rows
 from salespulse.telephony.models import CallImport, CallSource
 
@@ -25,7 +26,7 @@ DEFAULT_SOURCE = "api"
 
 
 def may_push_calls(user: Any) -> bool:
-    return bool(user.is_authenticated and user.is_active and (user.is_staff or user.is_superuser))
+    return access.may_import(user)
 
 
 def _rows(calls: list[Any]) -> list[tuple[int, list[str]]]:
