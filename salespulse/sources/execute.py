@@ -9,6 +9,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from salespulse.sources import health
 from salespulse.sources.models import Run, Source
 
 Progress = Callable[[int], None]
@@ -60,6 +61,7 @@ def sync_calls(run: Run, progress: Progress) -> None:
                     "watermark": watermark}  # fmt: skip
         if result.imported:
             changes["last_new_at"] = attempt
+        changes["calls_per_hour"] = health.usual_rate(source, attempt)
     Source.objects.filter(pk=source.pk).update(**changes)
 
 

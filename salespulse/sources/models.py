@@ -69,6 +69,9 @@ class Source(models.Model):
     # When a sync last brought a new call, for the board's "silent since".
     last_new_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # Calls an hour it usually brings in working hours (scheduled syncs of the last week),
+    # for the board's "silent" line; 0 until known.
+    calls_per_hour = models.FloatField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -148,4 +151,5 @@ class Run(models.Model):
         indexes = [models.Index(fields=["status", "created_at"], name="run_status_created")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.source or self.file_name} {self.created_at:%d.%m.%Y %H:%M}"
+        what = self.source or self.file_name
+        return f"{self.get_kind_display()} {what} {self.created_at:%d.%m.%Y %H:%M}"

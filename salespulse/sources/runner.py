@@ -130,9 +130,7 @@ def execute(run: Run) -> Run:
     else:
         run.status = Run.Status.FAILED if run.error else Run.Status.DONE
     run.finished_at = timezone.now()
-    run.save(
-        update_fields=["status", "error", "finished_at", "rows_read", "counts", "rejected"]
-    )
+    run.save(update_fields=["status", "error", "finished_at", "rows_read", "counts", "rejected"])
     return run
 
 

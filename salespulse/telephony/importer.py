@@ -341,7 +341,7 @@ def import_file(
     default only on PostgreSQL, whose work runs in the server: with SQLite both threads
     need this process's CPU and the GIL, and 1M rows took longer (145-176 s against
     110 s) and more CPU that way. `record`: an import already recorded as running (see
-    `telephony.background`) to complete, instead of recording a new one.
+    `sources.runner`) to complete, instead of recording a new one.
     """
     if background is None:
         background = connection.vendor == "postgresql"

@@ -62,6 +62,7 @@ def sync(
     since: date | None = None,
     progress: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
+    progress_every: int = 5000,
 ) -> tuple[ImportResult, str]:
     """Read what is new in the table into `calls`; the result and the next watermark.
 
@@ -77,7 +78,7 @@ def sync(
         reader = cdr.LegReader("csv", ZoneInfo(calls.timezone))
         try:
             with _bulk_mode():
-                rows = _numbered(table.rows(start, junk=first), progress)
+                rows = _numbered(table.rows(start, junk=first), progress, progress_every)
                 try:
                     importer.feed(reader.legs(rows), lambda: table.layout.name)
                 except TabularError as e:

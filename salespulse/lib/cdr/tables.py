@@ -72,7 +72,9 @@ def parse_url(url: str) -> TableUrl:
     if scheme is None:
         raise TableError(
             "url",
-            gettext_noop("Unknown database type '%(scheme)s': use mysql://, postgres:// or sqlite://."),
+            gettext_noop(
+                "Unknown database type '%(scheme)s': use mysql://, postgres:// or sqlite://."
+            ),
             scheme=parts.scheme,
         )
     table = (parse_qs(parts.query).get("table") or ["cdr"])[0]
@@ -189,7 +191,9 @@ class CdrTable:
                 found = [row[0] for row in cur.fetchall()]
             cur.close()
         if not found:
-            raise TableError("no_table", gettext_noop("There is no table '%(table)s'."), table=table)
+            raise TableError(
+                "no_table", gettext_noop("There is no table '%(table)s'."), table=table
+            )
         return found
 
     def _select(self, column: str) -> str:
@@ -203,12 +207,16 @@ class CdrTable:
 
     def newest(self) -> str:
         """The latest call date in the table (PBX clock), "" when it has none."""
-        start = self.layout.start
-        sql = f"SELECT {self._select(start)} FROM {self._q(self.url.table)} "
-        sql += f"ORDER BY {self._q(start)} DESC LIMIT 1"
+        start, p = self._q(self.layout.start), self._param()
+        cast = f"CAST({p} AS timestamp)" if self.url.scheme == "postgres" else p
+        top = f"MAX({start})"
+        if self.url.scheme == "postgres":
+            top = f"to_char({top}, 'YYYY-MM-DD HH24:MI:SS')"
+        # Junk dates (zero, NULL) are never the newest; an index on the date serves MAX.
+        sql = f"SELECT {top} FROM {self._q(self.url.table)} WHERE {start} >= {cast}"
         with _errors(self.url.scheme, self.url.table):
             cur = self.conn.cursor()
-            cur.execute(sql)
+            cur.execute(sql, [EARLIEST])
             row = cur.fetchone()
             cur.close()
         return _text(row[0]) if row and row[0] is not None else ""
@@ -272,22 +280,25 @@ def _connect(url: TableUrl, tz: str, timeout: int) -> Any:
             return conn
         if url.scheme == "mysql":
             import pymysql
+            from pymysql.converters import conversions
 
-            # No converters: every value comes as the text the server sends (a zero
-            # date stays '0000-00-00 00:00:00' and is refused with its reason).
+            # No decoders: every value comes as the text the server sends (a zero date
+            # stays '0000-00-00 00:00:00' and is refused with its reason). Encoders stay,
+            # for the parameters.
+            encoders = {k: v for k, v in conversions.items() if not isinstance(k, int)}
             return pymysql.connect(
                 host=url.host, port=url.port, user=url.user, password=url.password,
                 database=url.database, connect_timeout=timeout, read_timeout=READ_TIMEOUT,
-                write_timeout=READ_TIMEOUT, charset="utf8mb4", conv={},
+                write_timeout=READ_TIMEOUT, charset="utf8mb4", conv=encoders,
             )  # fmt: skip
         import psycopg
 
         conn = psycopg.connect(
             host=url.host, port=url.port, user=url.user, password=url.password,
             dbname=url.database, connect_timeout=timeout, autocommit=False,
-            options=f"-c statement_timeout={READ_TIMEOUT * 1000}",
+            # The session's clock is the PBX's: timestamptz columns read as its local time.
+            options=f"-c statement_timeout={READ_TIMEOUT * 1000} -c TimeZone={tz}",
         )  # fmt: skip
-        conn.execute("SELECT set_config('TimeZone', %s, false)", (tz,))
         conn.read_only = True
         return conn
 
@@ -311,7 +322,9 @@ class _errors:
 
 def _explain(error: Exception, table: str, connecting: bool) -> TableError:
     text = str(error)
-    code = getattr(error, "args", [None])[0] if type(error).__module__.startswith("pymysql") else None
+    code = (
+        getattr(error, "args", [None])[0] if type(error).__module__.startswith("pymysql") else None
+    )
     low = text.lower()
     if code == 1045 or "password authentication failed" in low or "access denied" in low:
         return TableError("auth", gettext_noop("Wrong user name or password."))
