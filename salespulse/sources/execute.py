@@ -43,8 +43,9 @@ def sync_calls(run: Run, progress: Progress) -> None:
         source.save(update_fields=["calls"])
     attempt = timezone.now()
     try:
-        result, watermark = pull.sync(
-            source.calls, source.url, source.watermark, since=source.since, progress=progress
+        mark = pull.Mark(source.watermark, source.window_start, source.window_rows)
+        result, mark = pull.sync(
+            source.calls, source.url, mark, since=source.since, progress=progress
         )
     except TableError as e:
         run.error = translate(e.message, e.params)
@@ -58,7 +59,8 @@ def sync_calls(run: Run, progress: Progress) -> None:
         changes |= {"status": Source.Status.FAILING, "last_error": result.error}
     else:
         changes |= {"status": Source.Status.OK, "last_error": "", "last_success_at": attempt,
-                    "watermark": watermark}  # fmt: skip
+                    "watermark": mark.watermark, "window_start": mark.start,
+                    "window_rows": mark.rows}  # fmt: skip
         if result.imported:
             changes["last_new_at"] = attempt
         changes["calls_per_hour"] = health.usual_rate(source, attempt)

@@ -64,6 +64,10 @@ class Source(models.Model):
     # The latest call date read (the PBX's clock): the next sync reads from it minus
     # the overlap window.
     watermark = models.CharField(max_length=40, blank=True)
+    # Where the last sync read from, and the rows the table had from there: unchanged
+    # (and no newer call), nothing is new (telephony.pull).
+    window_start = models.CharField(max_length=40, blank=True)
+    window_rows = models.PositiveBigIntegerField(default=0)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     # When a sync last brought a new call, for the board's "silent since".
