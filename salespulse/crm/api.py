@@ -23,6 +23,7 @@ from salespulse.lib.crm.formats import (
     parse_moment,
 )
 from salespulse.lib.tabular import TabularError
+from salespulse.org import access
 
 MAX_BATCH = 5000
 
@@ -78,7 +79,7 @@ def _record(index: int, item: Any) -> DealRecord:
 @require_POST
 @token_required
 def deals(request: HttpRequest) -> HttpResponse:
-    if not request.user.has_perm("crm.add_deal"):
+    if not access.may_import(request.user, "crm.add_deal"):
         return error(403, "This token may not write deals")
     try:
         # Decimal, not float: kopecks must survive the trip.

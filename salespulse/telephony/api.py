@@ -26,7 +26,7 @@ DEFAULT_SOURCE = "api"
 
 
 def may_push_calls(user: Any) -> bool:
-    return access.may_import(user)
+    return access.may_import(user, "telephony.add_callleg")
 
 
 def _rows(calls: list[Any]) -> list[tuple[int, list[str]]]:
