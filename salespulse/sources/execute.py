@@ -79,7 +79,7 @@ def import_call_file(run: Run, progress: Progress) -> None:
     try:
         result, _record_ = import_file(
             calls, str(path), file_name=run.file_name, user=run.user,
-            progress=lambda _share, rows: progress(rows), record=record,
+            progress=lambda rows, _share: progress(rows), record=record,
         )  # fmt: skip
     except Exception as e:
         if record is not None:  # the result page must end with the reason, not "running"

@@ -329,7 +329,7 @@ def import_file(
     user: Any = None,
     tz: str | None = None,
     now: datetime | None = None,
-    progress: Callable[[float | None, int], None] | None = None,
+    progress: Callable[[int, float | None], None] | None = None,
     batch_size: int = BATCH_SIZE,
     background: bool | None = None,
     record: CallImport | None = None,
@@ -385,14 +385,15 @@ def import_file(
 def _reporting(
     rows: Iterator[Row],
     where: Callable[[], float | None],
-    report: Callable[[float | None, int], None],
+    report: Callable[[int, float | None], None],
     every: int = 5000,
 ) -> Iterator[Row]:
+    count = 0
     for count, row in enumerate(rows, 1):
         if count % every == 0:
-            report(where(), count)
+            report(count, where())
         yield row
-    report(1.0, 0)
+    report(count, 1.0)
 
 
 def reattribute(source: CallSource | None = None, *, every_leg: bool = False) -> int:
