@@ -24,6 +24,7 @@ from salespulse.lib.crm.formats import (
 )
 from salespulse.lib.tabular import TabularError
 from salespulse.org import access
+from salespulse.sources import record as runs
 
 MAX_BATCH = 5000
 
@@ -108,6 +109,7 @@ def deals(request: HttpRequest) -> HttpResponse:
         except TabularError as e:
             result.error(RowError(index, e.message, e.params))
     save_deals(records, source, result)
+    runs.crm_imported(None, result, request.user, api=True)
     body = result.to_dict()
     # Batch positions, not file lines, in the API's words.
     body["errors"] = [{"index": e["line"], "message": e["message"]} for e in body["errors"]]

@@ -113,11 +113,16 @@ class Run(models.Model):
     class Kind(models.TextChoices):
         SYNC = "sync", _("sync")
         CALL_FILE = "call-file", _("call records file")
+        CALL_API = "call-api", _("calls pushed by the API")
+        DEAL_FILE = "deal-file", _("CRM deals export")
+        CLIENT_FILE = "client-file", _("CRM clients export")
+        DEAL_API = "deal-api", _("deals pushed by the API")
 
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule", _("schedule")
         CLI = "cli", _("command line")
         WEB = "web", _("web")
+        API = "api", _("API")
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
     trigger = models.CharField(max_length=10, choices=Trigger.choices)
@@ -133,6 +138,9 @@ class Run(models.Model):
     file_path = models.CharField(max_length=500, blank=True)
     call_import = models.ForeignKey(
         "telephony.CallImport", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    crm_import = models.ForeignKey(
+        "crm.ImportRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     call_source = models.ForeignKey(
         "telephony.CallSource", null=True, blank=True, on_delete=models.CASCADE, related_name="+"

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from salespulse.org import access
@@ -74,14 +75,29 @@ def sync(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("source-run", pk=run.pk)
 
 
+# What each count of a run is called, in the order shown (a run has the ones of its kind).
+COUNTS = [
+    ("rows", gettext_lazy("Rows read")),
+    ("imported", gettext_lazy("imported")),
+    ("created", gettext_lazy("created")),
+    ("updated", gettext_lazy("updated")),
+    ("unchanged", gettext_lazy("unchanged")),
+    ("already_stored", gettext_lazy("already stored (skipped)")),
+    ("repeats", gettext_lazy("exact repeats in the file (skipped)")),
+    ("not_sales", gettext_lazy("not sales calls (stored, not counted)")),
+    ("refused", gettext_lazy("refused")),
+]
+
+
 @login_required
 def run(request: HttpRequest, pk: int) -> HttpResponse:
+    """The one result page of every run: a sync, a file, an API batch."""
     _may_import(request)
     record = get_object_or_404(Run.objects.select_related("source", "user"), pk=pk)
-    return render(
-        request,
-        "sources/run.html",
-        {"run": record, "stale": record.status == Run.Status.RUNNING
-         and record.heartbeat_at is not None
-         and timezone.now() - record.heartbeat_at > runner.STALE},
-    )  # fmt: skip
+    stale = (
+        record.status == Run.Status.RUNNING
+        and record.heartbeat_at is not None
+        and timezone.now() - record.heartbeat_at > runner.STALE
+    )
+    counts = [(label, record.counts[key]) for key, label in COUNTS if key in record.counts]
+    return render(request, "sources/run.html", {"run": record, "stale": stale, "counts": counts})

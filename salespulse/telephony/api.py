@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from salespulse.api.auth import error, token_required
 from salespulse.org import access
+from salespulse.sources import record as runs
 from salespulse.telephony.importer import import_rows
 from salespulse.telephony.models import CallImport, CallSource
 
@@ -71,7 +72,8 @@ def calls(request: HttpRequest) -> JsonResponse:
         result = import_rows(source, _rows(items))
         if result.error:
             result.reject(0, result.error)
-        CallImport.objects.create(
+        record = CallImport.objects.create(
             source=source, user=request.user, file_name=_("API batch"), result=result.as_record()
         )
+        runs.calls_imported(record, result, api=True)
     return JsonResponse(result.as_json(), status=400 if result.failed else 200)

@@ -375,6 +375,9 @@ def import_file(
         record = CallImport.objects.create(
             source=source, user=user, file_name=file_name[:255], result=result.as_record()
         )
+        from salespulse.sources import record as runs
+
+        runs.calls_imported(record, result)
     else:
         record.result, record.rows_read = result.as_record(), result.rows
         record.status = CallImport.Status.DONE

@@ -50,7 +50,7 @@ def test_add_test_and_sync_from_the_page(org, client, mariadb):
     assert "salespulse worker" in client.get(response["Location"]).content.decode()
     call_command("worker")
     page = client.get(response["Location"]).content.decode()
-    assert "Импортировано" in page or "импортировано" in page
+    assert "Импортировано</th><td>10" in page
     page = client.get(reverse("sources")).content.decode()
     assert "работает" in page and "0 мин" in page and "Проверить подключение" in page
     assert mariadb.url not in page or ":@" not in page

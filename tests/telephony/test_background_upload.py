@@ -64,7 +64,7 @@ def test_an_upload_cut_off_by_a_restart_is_run_again_counting_nothing_twice(
     assert Path(run.file_path).is_file()
     call_command("worker")
     run.refresh_from_db()
-    again = Run.objects.exclude(pk=run.pk).get()
+    again = Run.objects.exclude(pk=run.pk).get(call_import_id=run.call_import_id)
     assert run.status == "cut_off" and again.status == "done"
     assert again.counts["imported"] + again.counts["already_stored"] == 10
     assert again.counts["already_stored"] == 5
