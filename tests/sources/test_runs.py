@@ -9,7 +9,7 @@ from django.urls import reverse
 from salespulse.crm.importer import import_file as import_crm_file
 from salespulse.sources.models import Run
 from tests import factories
-from tests.crm.conftest import company  # noqa: F401
+from tests.crm.conftest import company  # noqa: F401, F811
 from tests.crm.exports import bitrix24_csv
 from tests.crm.test_account_manager import history
 from tests.telephony.conftest import master_csv
@@ -18,7 +18,7 @@ from tests.telephony.test_views import login, upload
 pytestmark = pytest.mark.django_db
 
 
-def test_uploads_cli_imports_and_crm_exports_are_runs(org, company, client, tmp_path):
+def test_uploads_cli_imports_and_crm_exports_are_runs(org, company, client, tmp_path):  # noqa: F811
     admin = factories.make_admin("root")
     login(client, admin)
     upload(client, master_csv().encode("cp1251"))
