@@ -7,8 +7,10 @@ from salespulse.sources.models import Run, Source
 class SourceAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "enabled", "every_minutes", "status", "last_success_at"]
     list_filter = ["kind", "status", "enabled"]
-    readonly_fields = ["status", "watermark", "window_start", "window_rows", "last_attempt_at",
-                       "last_success_at", "last_new_at", "last_error", "calls_per_hour"]  # fmt: skip
+    readonly_fields = [
+        "status", "watermark", "window_start", "window_rows", "last_attempt_at",
+        "last_success_at", "last_new_at", "last_error", "calls_per_hour",
+    ]  # fmt: skip
 
 
 @admin.register(Run)
