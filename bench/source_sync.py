@@ -102,7 +102,9 @@ def child(mode: str, target: str) -> None:
     from salespulse.kpis.models import Role
     from salespulse.org.models import Department, Employee
 
-    call_command("migrate", verbosity=0)
+    if mode == "migrate":  # its own process: the worker's memory is not migrate's
+        call_command("migrate", verbosity=0)
+        return
     User = get_user_model()
     department = Department.objects.create(code="calls", name="Колл-центр")
     role = Role.objects.get(code="cold_caller")
@@ -156,6 +158,10 @@ def run_child(mode: str, target: str, db: str, postgres: str, timeout: int) -> d
         else:
             env.pop("DATABASE_URL", None)
         try:
+            subprocess.run(
+                [sys.executable, __file__, "--child", "migrate", "-"],
+                env=env, check=True, timeout=timeout,
+            )  # fmt: skip
             out = subprocess.run(
                 [sys.executable, __file__, "--child", mode, target],
                 env=env, capture_output=True, text=True, timeout=timeout, check=False,

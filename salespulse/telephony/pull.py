@@ -30,9 +30,9 @@ from salespulse.telephony.results import ImportResult
 # Re-read on every sync: calls written up to this late (they end this much after a later
 # call started) are still found.
 OVERLAP = timedelta(hours=2)
-# Legs a sync stores at a time: half a file import's, since the worker that syncs lives on
-# (its peak memory stays, SQLite's page cache included, under 200 MB).
-SYNC_BATCH = BATCH_SIZE // 2
+# Legs a sync stores at a time: as many as a file import (smaller batches split more days
+# between batches, and each split day is recounted from the table).
+SYNC_BATCH = BATCH_SIZE
 
 
 def default_since(today: date) -> date:
