@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 export SALESPULSE_DATA_DIR ?= $(CURDIR)/data
+# Tests that sync CDR tables from MariaDB (127.0.0.1:3306, root) skip when it is down,
+# unless REQUIRE_MARIADB=1 (.ci/run sets it, and starts the server).
 # The PostgreSQL leg of the suite; empty to skip it.
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
@@ -43,6 +45,7 @@ test-postgres: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/daily_loop.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/source_sync.py
 
 clean:
 	rm -rf $(VENV) data

@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "salespulse.kpis",
     "salespulse.crm",
     "salespulse.telephony",
+    "salespulse.sources",
     "salespulse.reports",
     "salespulse.dashboard",
     "salespulse.api",

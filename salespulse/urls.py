@@ -19,5 +19,6 @@ urlpatterns = [
     path("reports/", include("salespulse.reports.urls")),
     path("telephony/", include("salespulse.telephony.urls")),
     path("crm/", include("salespulse.crm.urls")),
+    path("sources/", include("salespulse.sources.urls")),
     path("admin/", admin.site.urls),
 ]

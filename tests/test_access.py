@@ -206,3 +206,18 @@ def test_demoted_director_loses_the_company_view(org):
     org["director"].refresh_from_db()
     assert not access.sees_everything(org["director"])
     assert not access.visible_sellers(org["director"]).exists()
+
+
+def test_may_import_is_for_staff_admins_and_integrations_given_the_permission(db):
+    from django.contrib.auth.models import Permission
+
+    from salespulse.org.access import may_import
+    from tests.factories import make_admin, make_user
+
+    assert may_import(make_admin("root")) and may_import(make_user("it", is_staff=True))
+    hook = make_user("hook")
+    assert not may_import(hook) and not may_import(hook, "crm.add_deal")
+    hook.user_permissions.add(Permission.objects.get(codename="add_deal"))
+    hook = type(hook).objects.get(pk=hook.pk)  # permissions are cached per instance
+    assert may_import(hook, "crm.add_deal") and not may_import(hook, "telephony.add_callleg")
+    assert not may_import(make_user("gone", is_staff=True, is_active=False))

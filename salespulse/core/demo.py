@@ -192,6 +192,9 @@ def seed(today: date | datetime) -> DemoResult:
         raise DemoConflict("Логины демо-компании уже заняты: " + ", ".join(taken))
     with transaction.atomic():
         _Seeder(today).run()
+    from salespulse.sources import demo as demo_pbx
+
+    demo_pbx.install()  # after the commit: the sync runs as the worker would
     return DemoResult(True, user_rows())
 
 

@@ -582,4 +582,7 @@ def _record(result: ImportResult, user: Any) -> ImportResult:
     result.run_id = run.pk
     run.result = result.to_dict()
     run.save(update_fields=["result"])
+    from salespulse.sources import record as runs
+
+    runs.crm_imported(run, result, user)
     return result

@@ -199,7 +199,7 @@ class UploadForm(forms.Form):
 
 
 def _may_import(request: HttpRequest) -> None:
-    if not request.user.has_perm("crm.add_deal"):
+    if not access.may_import(request.user, "crm.add_deal"):
         raise PermissionDenied
 
 

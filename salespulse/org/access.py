@@ -74,3 +74,17 @@ def get_department_or_404(user: AbstractBaseUser | AnonymousUser, code: str) -> 
         return visible_departments(user).get(code=code)
     except Department.DoesNotExist:
         raise Http404("No such department") from None
+
+
+def may_import(user: AbstractBaseUser | AnonymousUser, permission: str | None = None) -> bool:
+    """Bring data in (files, syncs, the push APIs) and manage its sources.
+
+    Staff and admins; and a user given the model permission of what is brought in
+    (`crm.add_deal`: an integration's token user). Imported calls and deals change every
+    seller's figures, so a seller or a head may not.
+    """
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if user.is_staff or user.is_superuser:
+        return True
+    return permission is not None and user.has_perm(permission)

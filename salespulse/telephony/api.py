@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from salespulse.api.auth import error, token_required
+from salespulse.org import access
+from salespulse.sources import record as runs
 from salespulse.telephony.importer import import_rows
 from salespulse.telephony.models import CallImport, CallSource
 
@@ -25,7 +27,7 @@ DEFAULT_SOURCE = "api"
 
 
 def may_push_calls(user: Any) -> bool:
-    return bool(user.is_authenticated and user.is_active and (user.is_staff or user.is_superuser))
+    return access.may_import(user, "telephony.add_callleg")
 
 
 def _rows(calls: list[Any]) -> list[tuple[int, list[str]]]:
@@ -70,7 +72,8 @@ def calls(request: HttpRequest) -> JsonResponse:
         result = import_rows(source, _rows(items))
         if result.error:
             result.reject(0, result.error)
-        CallImport.objects.create(
+        record = CallImport.objects.create(
             source=source, user=request.user, file_name=_("API batch"), result=result.as_record()
         )
+        runs.calls_imported(record, result, api=True)
     return JsonResponse(result.as_json(), status=400 if result.failed else 200)

@@ -329,7 +329,7 @@ def import_file(
     user: Any = None,
     tz: str | None = None,
     now: datetime | None = None,
-    progress: Callable[[float | None, int], None] | None = None,
+    progress: Callable[[int, float | None], None] | None = None,
     batch_size: int = BATCH_SIZE,
     background: bool | None = None,
     record: CallImport | None = None,
@@ -341,7 +341,7 @@ def import_file(
     default only on PostgreSQL, whose work runs in the server: with SQLite both threads
     need this process's CPU and the GIL, and 1M rows took longer (145-176 s against
     110 s) and more CPU that way. `record`: an import already recorded as running (see
-    `telephony.background`) to complete, instead of recording a new one.
+    `sources.runner`) to complete, instead of recording a new one.
     """
     if background is None:
         background = connection.vendor == "postgresql"
@@ -375,6 +375,9 @@ def import_file(
         record = CallImport.objects.create(
             source=source, user=user, file_name=file_name[:255], result=result.as_record()
         )
+        from salespulse.sources import record as runs
+
+        runs.calls_imported(record, result)
     else:
         record.result, record.rows_read = result.as_record(), result.rows
         record.status = CallImport.Status.DONE
@@ -385,14 +388,15 @@ def import_file(
 def _reporting(
     rows: Iterator[Row],
     where: Callable[[], float | None],
-    report: Callable[[float | None, int], None],
+    report: Callable[[int, float | None], None],
     every: int = 5000,
 ) -> Iterator[Row]:
+    count = 0
     for count, row in enumerate(rows, 1):
         if count % every == 0:
-            report(where(), count)
+            report(count, where())
         yield row
-    report(1.0, 0)
+    report(count, 1.0)
 
 
 def reattribute(source: CallSource | None = None, *, every_leg: bool = False) -> int:

@@ -251,7 +251,7 @@ class CallImport(models.Model):
     )
     file_name = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    # A big web upload is imported in the background (telephony.background): the result
+    # A big web upload is imported by the worker (sources.runner): the result
     # page follows it by these.
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DONE)
     rows_read = models.PositiveIntegerField(default=0)

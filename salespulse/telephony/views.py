@@ -23,7 +23,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from salespulse.org import access
-from salespulse.telephony import background, recount
+from salespulse.sources import runner
+from salespulse.telephony import recount
 from salespulse.telephony.api import may_push_calls
 from salespulse.telephony.importer import import_file, unmapped_agents
 from salespulse.telephony.models import AgentAlias, CallImport, CallSource
@@ -98,8 +99,9 @@ def upload(request: HttpRequest) -> HttpResponse:
         source = form.get_source()
         upload = form.cleaned_data["file"]
         # An existing source reads times on its own clock; the zone field is for new ones.
-        if upload.size > background.BACKGROUND_BYTES:
-            record = background.start(source, upload, request.user)
+        if upload.size > runner.BACKGROUND_BYTES:
+            # Too long for a request: the worker imports it, the result page follows.
+            record = runner.queue_call_file(source, upload, request.user).call_import
         else:
             _result, record = import_file(source, upload, file_name=upload.name, user=request.user)
         if queue_file := form.cleaned_data.get("queue_log"):
@@ -128,7 +130,8 @@ def import_result(request: HttpRequest, pk: int) -> HttpResponse:
             "record": record,
             "result": record.result,
             "queue": queue.result if queue else None,
-            "stale": background.is_stale(record),
+            "stale": runner.is_stale(record),
+            "queued": runner.is_queued(record),
         },
     )
 

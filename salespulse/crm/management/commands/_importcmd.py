@@ -2,80 +2,48 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from salespulse.crm.importer import FORMATS, ImportFailed, ImportResult, import_file
-
-BAR_WIDTH = 30
-
-
-class ProgressBar:
-    """A one-line bar on stderr, redrawn in place; silent when stderr is not a terminal."""
-
-    def __init__(self, stream: Any) -> None:
-        self.stream = stream
-        self.shown = False
-
-    def __call__(self, rows: int, share: float | None) -> None:
-        if share is None:
-            line = _("%(rows)d rows read") % {"rows": rows}
-        else:
-            filled = int(share * BAR_WIDTH)
-            bar = "#" * filled + "." * (BAR_WIDTH - filled)
-            line = f"[{bar}] {share:4.0%} " + _("%(rows)d rows read") % {"rows": rows}
-        self.stream.write("\r" + line)
-        self.stream.flush()
-        self.shown = True
-
-    def close(self) -> None:
-        if self.shown:
-            self.stream.write("\n")
-            self.stream.flush()
+from salespulse.sources.command import ImportCommand as BaseImportCommand
+from salespulse.sources.command import ProgressBar  # noqa: F401 (the one bar, also here)
 
 
-class ImportCommand(BaseCommand):
+class ImportCommand(BaseImportCommand):
     kind = "deals"
+    file_help = "CSV, XLSX or Bitrix24's HTML .xls export"
+    indent = 2
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", help="CSV, XLSX or Bitrix24's HTML .xls export")
+    def add_import_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--format", default=None, help=", ".join(FORMATS))
         parser.add_argument("--mapping", default=None, help="a saved column mapping's name")
-        parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        path = Path(options["file"])
+    def check_options(self, options: dict[str, Any]) -> None:
         fmt = options["format"]
         if fmt is not None and fmt not in FORMATS:
             raise CommandError(_("Unknown format '%(format)s': use %(known)s.")
                                % {"format": fmt, "known": ", ".join(FORMATS)})  # fmt: skip
-        if not path.is_file():
-            raise CommandError(_("No such file: %(path)s") % {"path": path})
-        stderr = getattr(self.stderr, "_out", sys.stderr)
-        bar = ProgressBar(stderr) if stderr.isatty() else None
+        if not Path(options["file"]).is_file():
+            raise CommandError(_("No such file: %(path)s") % {"path": Path(options["file"])})
+
+    def run_import(self, file: Any, path: str, options: dict[str, Any], progress: Any) -> Any:
         try:
-            result = import_file(
-                str(path),
-                kind=self.kind,
-                fmt=fmt,
-                mapping=options["mapping"],
-                file_name=path.name,
-                progress=bar,
-            )
+            return import_file(
+                str(file), kind=self.kind, fmt=options["format"], mapping=options["mapping"],
+                file_name=Path(path).name, progress=progress,
+            )  # fmt: skip
         except ImportFailed as e:
             raise CommandError(e.text()) from None
-        finally:
-            if bar is not None:
-                bar.close()
-        if options["json"]:
-            self.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
-        else:
-            self.stdout.write(summary(result))
+
+    def as_json(self, result: ImportResult) -> dict[str, Any]:
+        return result.to_dict()
+
+    def summary(self, result: ImportResult) -> str:
+        return summary(result)
 
     # Bad rows are reported, not fatal: the exit status stays 0 and the good rows are in.
 

@@ -1,10 +1,12 @@
-"""`salespulse worker [--loop] [--interval SECONDS]`: due e-mails, then asked-for recounts.
+"""`salespulse worker [--loop] [--interval SECONDS]`: due e-mails, recounts, imports, syncs.
 
 Without --loop: one pass, then exit (for cron or a test). With --loop: a pass every
 interval until SIGTERM or SIGINT, which let the current e-mail finish and then exit 0.
 Several workers may run at once: each e-mail, and each recount of figures a changed
 setting asked for (kpis.recount), is claimed in the database before it is done. E-mails
-go first: they have deadlines, a recount only makes figures right a little later.
+go first: they have deadlines, a recount only makes figures right a little later. Then
+the queued imports (big uploads) and the syncs of sources that are due (sources.runner),
+each claimed the same way.
 """
 
 import argparse
@@ -17,6 +19,7 @@ from django.db import close_old_connections
 
 from salespulse.kpis.recount import run_due
 from salespulse.reports.notify.worker import run_pass
+from salespulse.sources.runner import run_due as run_sources
 
 logger = logging.getLogger("salespulse.notify")
 
@@ -33,8 +36,9 @@ def positive_seconds(text: str) -> float:
 
 class Command(BaseCommand):
     help = (
-        "Send due reminders and morning digests, then recount figures changed settings "
-        "asked for (once, or with --loop until stopped)."
+        "Send due reminders and morning digests, recount figures changed settings asked "
+        "for, then run queued imports and due source syncs (once, or with --loop until "
+        "stopped)."
     )
 
     def add_arguments(self, parser):
@@ -94,3 +98,11 @@ class Command(BaseCommand):
                 self.stderr.write(f"recount failed ({recount.reason}): {recount.error}")
             else:
                 self.stdout.write(f"recounted {recount.kind} ({recount.reason})")
+        # Imports and syncs last: they may take minutes; the pass after them sends what
+        # fell due meanwhile.
+        for run in run_sources(should_stop=stop.is_set):
+            what = run.source.name if run.source else run.file_name
+            if run.error:
+                self.stderr.write(f"{run.kind} {what} failed: {run.error}")
+            else:
+                self.stdout.write(f"{run.kind} {what}: {run.counts.get('imported', 0)} imported")

@@ -2,61 +2,32 @@
 
 from __future__ import annotations
 
-import json
-import sys
 import zoneinfo
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from salespulse.lib import cdr
+from salespulse.sources.command import ImportCommand
 from salespulse.telephony.importer import import_file
 from salespulse.telephony.models import CallSource
 from salespulse.telephony.queueimport import import_queue_log
 from salespulse.telephony.results import ImportResult, QueueLogResult
 
 
-class ProgressBar:
-    """A plain progress bar on stderr, redrawn in place; silent when not a terminal."""
-
-    WIDTH = 30
-
-    def __init__(self, stream: Any) -> None:
-        self.stream = stream
-        self.enabled = hasattr(stream, "isatty") and stream.isatty()
-        self.rows = 0
-
-    def __call__(self, share: float | None, rows: int) -> None:
-        if not self.enabled:
-            return
-        self.rows = max(self.rows, rows)
-        if share is None:
-            self.stream.write(f"\r{self.rows:>12,} rows".replace(",", " "))
-        else:
-            filled = int(share * self.WIDTH)
-            bar = "#" * filled + "-" * (self.WIDTH - filled)
-            count = f"{self.rows:,}".replace(",", " ")
-            self.stream.write(f"\r[{bar}] {share:4.0%} {count} rows")
-        self.stream.flush()
-
-    def done(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = (
         "Import call records (Asterisk Master.csv, the FreePBX/Issabel cdr table, cdr_custom, "
         "FreeSWITCH mod_cdr_csv, or any CSV/XLSX with a header row; the layout is recognised) "
         "and update the sellers' call KPIs. Importing the same file again changes nothing."
     )
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", help="the file to import; - reads standard input")
+    stdin = True
+
+    def add_import_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--format",
             choices=cdr.FORMATS,
@@ -83,11 +54,10 @@ class Command(BaseCommand):
             help="the PBX's queue_log for the same period, imported after FILE as its "
             "companion: who of the agents answered the queue calls, and for how long",
         )
-        parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
     def handle(self, *args: Any, **options: Any) -> None:
         with translation.override(settings.LANGUAGE_CODE):
-            self._handle(options)
+            super().handle(*args, **options)
 
     def _source(self, name: str | None, fmt: str | None, tz: str | None) -> CallSource:
         name = name or fmt or "calls"
@@ -103,43 +73,42 @@ class Command(BaseCommand):
             )
         return source
 
-    def _handle(self, options: dict[str, Any]) -> None:
+    def check_options(self, options: dict[str, Any]) -> None:
         tz = options["tz"]
         if tz is not None and tz not in zoneinfo.available_timezones():
             raise CommandError(_("Unknown time zone: %(tz)s") % {"tz": tz})
+
+    def run_import(
+        self, file: Any, path: str, options: dict[str, Any], progress: Any
+    ) -> tuple[ImportResult, QueueLogResult | None]:
+        tz = options["tz"]
         source = self._source(options["source"], options["format"], tz)
-        path = options["file"]
-        bar = ProgressBar(self.stderr._out)
         queue_path = options["queue_log"]
-        try:
-            file = sys.stdin.buffer if path == "-" else path
-            result, _record = import_file(source, file, file_name=path, tz=tz, progress=bar)
-            queue = (
-                import_queue_log(source, queue_path, file_name=queue_path)[0]
-                if queue_path
-                else None
-            )
-        except FileNotFoundError as e:
-            raise CommandError(_("No such file: %(path)s") % {"path": e.filename or path}) from None
-        except IsADirectoryError as e:
-            raise CommandError(
-                _("This is a folder, not a file: %(path)s") % {"path": e.filename or path}
-            ) from None
-        finally:
-            bar.done()
-        if options["json"]:
-            out = result.as_json()
-            if queue is not None:
-                out["queue_log"] = queue.as_json()
-            self.stdout.write(json.dumps(out, ensure_ascii=False))
-        else:
-            self.stdout.write(self._summary(result))
-            if queue is not None:
-                self.stdout.write(self._queue_summary(queue))
+        result, _record = import_file(source, file, file_name=path, tz=tz, progress=progress)
+        queue = (
+            import_queue_log(source, queue_path, file_name=queue_path)[0] if queue_path else None
+        )
+        return result, queue
+
+    def as_json(self, both: tuple[ImportResult, QueueLogResult | None]) -> dict[str, Any]:
+        result, queue = both
+        out = result.as_json()
+        if queue is not None:
+            out["queue_log"] = queue.as_json()
+        return out
+
+    def summary(self, both: tuple[ImportResult, QueueLogResult | None]) -> str:
+        result, queue = both
+        text = self._summary(result)
+        return text + "\n" + self._queue_summary(queue) if queue is not None else text
+
+    def failure(self, both: tuple[ImportResult, QueueLogResult | None]) -> str | None:
+        result, queue = both
         if result.failed:
-            raise CommandError(result.error or _("Nothing was imported."))
+            return result.error or _("Nothing was imported.")
         if queue is not None and queue.error:
-            raise CommandError(queue.error)
+            return queue.error
+        return None
 
     def _summary(self, r: ImportResult) -> str:
         lines = [

@@ -1,0 +1,173 @@
+"""How the sources are doing: checks, the Sources page's figures, the board's warning.
+
+A source that usually brings calls in working hours and has gone silent (or fails) is
+something the head must see before the figures look like a lazy team.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from salespulse.lib.cdr.tables import TableError, parse_url
+from salespulse.sources.models import Run, Source
+
+WORK_HOURS = (9, 18)  # local hours, Monday to Friday, when calls are expected
+FAILING_FOR = timedelta(minutes=15)
+USUAL_OVER = timedelta(days=7)
+# Rates below this are too thin to call an hour without calls a silence.
+MIN_RATE = 3.0
+
+
+def validate(source: Source) -> None:
+    if source.kind != Source.Kind.ASTERISK_DB:
+        return
+    if not source.url:
+        raise ValidationError({"url": [_("A PBX table source needs a URL.")]})
+    try:
+        parse_url(source.url)
+    except TableError as e:
+        raise ValidationError({"url": [explain(e)]}) from None
+
+
+def explain(error: TableError) -> str:
+    """What is wrong, in the active language."""
+    text = _(error.message)
+    return text % error.params if error.params else text
+
+
+def test_connection(source: Source) -> tuple[bool, str]:
+    """Connect, find the table and its columns: (works, what to tell the person)."""
+    from salespulse.telephony import pull
+
+    try:
+        found = pull.check(source.url, source.timezone)
+    except TableError as e:
+        return False, explain(e)
+    return True, _("Connected: %(found)s") % {"found": found}
+
+
+def lag(source: Source, now: datetime) -> timedelta | None:
+    """How old the figures of a source are: since its last successful sync."""
+    return None if source.last_success_at is None else now - source.last_success_at
+
+
+def describe(source: Source, now: datetime | None = None) -> dict[str, Any]:
+    now = now or timezone.now()
+    late = lag(source, now)
+    return {
+        "name": source.name,
+        "kind": source.kind,
+        "url": source.safe_url,
+        "enabled": source.enabled,
+        "every_minutes": source.every_minutes,
+        "status": source.status,
+        "last_success": source.last_success_at.isoformat() if source.last_success_at else None,
+        "lag_minutes": None if late is None else int(late.total_seconds() // 60),
+        "watermark": source.watermark,
+        "error": source.last_error,
+    }
+
+
+def _working(moment: datetime) -> bool:
+    return moment.weekday() < 5 and WORK_HOURS[0] <= moment.hour < WORK_HOURS[1]
+
+
+def usual_rate(source: Source, now: datetime) -> float:
+    """Calls an hour the scheduled syncs of the last week brought in working hours.
+
+    The first sync (a backfill of weeks) is left out, as are syncs outside working hours.
+    """
+    zone = ZoneInfo(source.timezone)
+    runs = Run.objects.filter(
+        source=source, kind=Run.Kind.SYNC, status=Run.Status.DONE, trigger=Run.Trigger.SCHEDULE
+    )
+    first = runs.order_by("pk").values_list("pk", flat=True).first()
+    calls = minutes = 0
+    for pk, started, counts in runs.filter(started_at__gte=now - USUAL_OVER).values_list(
+        "pk", "started_at", "counts"
+    ):
+        if pk == first or not _working(started.astimezone(zone)):
+            continue
+        calls += counts.get("calls", 0)
+        minutes += source.every_minutes
+    return round(calls * 60 / minutes, 1) if minutes >= 60 else 0.0
+
+
+def alerts(now: datetime | None = None) -> list[str]:
+    """The board's lines about sources that fail, or are silent when calls are due."""
+    now = now or timezone.now()
+    sources = list(Source.objects.filter(enabled=True, kind=Source.Kind.ASTERISK_DB))
+    lines = []
+    for source in sources:
+        zone = ZoneInfo(source.timezone)
+        name = (
+            _("Telephony")
+            if len(sources) == 1
+            else _("Telephony (%(name)s)") % {"name": source.name}
+        )
+        if source.status == Source.Status.FAILING:
+            since = source.last_success_at or source.created_at
+            if now - since >= FAILING_FOR:
+                lines.append(
+                    _("%(name)s has not synced since %(time)s: %(error)s")
+                    % {
+                        "name": name,
+                        "time": _clock(since.astimezone(zone), now.astimezone(zone)),
+                        "error": source.last_error,
+                    }  # fmt: skip
+                )
+            continue
+        rate = source.calls_per_hour
+        if rate < MIN_RATE or not source.watermark or not _working(now.astimezone(zone)):
+            continue
+        try:
+            last = datetime.fromisoformat(source.watermark[:19]).replace(tzinfo=zone)
+        except ValueError:
+            continue
+        quiet = max(timedelta(minutes=30), timedelta(hours=3 / rate))
+        if now - last >= quiet:
+            n = round(rate)
+            lines.append(
+                ngettext(
+                    "%(name)s has been silent since %(time)s: usually ~%(n)d call an hour",
+                    "%(name)s has been silent since %(time)s: usually ~%(n)d calls an hour",
+                    n,
+                )
+                % {"name": name, "time": _clock(last, now.astimezone(zone)), "n": n}
+            )
+    return lines
+
+
+def _clock(moment: datetime, now: datetime) -> str:
+    return f"{moment:%H:%M}" if moment.date() == now.date() else f"{moment:%d.%m %H:%M}"
+
+
+def calls_updated(employee: Any) -> datetime | None:
+    """When the call figures of a seller were last brought in: the last sync (or import)
+    of the source of their latest call."""
+    from salespulse.telephony.models import CallImport, CallLeg
+
+    source_id = (
+        CallLeg.objects.filter(employee=employee)
+        .order_by("-day")
+        .values_list("source", flat=True)
+        .first()
+    )
+    if source_id is None:
+        return None
+    pulled = Source.objects.filter(calls_id=source_id).values_list("last_success_at", flat=True)
+    if pulled and pulled[0]:
+        return pulled[0]
+    return (
+        CallImport.objects.filter(source_id=source_id)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )

@@ -1,0 +1,73 @@
+"""`salespulse sync [NAME] [--json]`: sync sources now (all enabled ones, or one).
+
+Prints per source {"name", "kind", "status", "rows", "imported", "already_stored",
+"refused", "started", "finished", "error"}; exits 1 when a sync failed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone, translation
+
+from salespulse.sources import runner
+from salespulse.sources.models import Run, Source
+
+
+def summary(run: Run) -> dict:
+    assert run.source is not None
+    counts = run.counts or {}
+    return {
+        "name": run.source.name,
+        "kind": run.source.kind,
+        "status": run.status,
+        "rows": counts.get("rows", run.rows_read),
+        "imported": counts.get("imported", 0),
+        "already_stored": counts.get("already_stored", 0),
+        "refused": counts.get("refused", 0),
+        "started": run.started_at.isoformat() if run.started_at else None,
+        "finished": run.finished_at.isoformat() if run.finished_at else None,
+        "error": run.error,
+    }
+
+
+class Command(BaseCommand):
+    help = "Sync sources now: every enabled one, or the one named."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("name", nargs="?", help="one source's name (default: all enabled)")
+        parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    def handle(self, *args, name: str | None, json: bool, **options) -> None:  # noqa: A002
+        sources = Source.objects.filter(kind=Source.Kind.ASTERISK_DB)
+        if name:
+            sources = sources.filter(name=name)
+            if not sources:
+                raise CommandError(f"no source {name} to sync (kind asterisk-db)")
+        else:
+            sources = sources.filter(enabled=True)
+        done = []
+        with translation.override("ru"):
+            for source in sources:
+                Source.objects.filter(pk=source.pk).update(last_attempt_at=timezone.now())
+                run = runner.run_now(runner.queue_sync(source, Run.Trigger.CLI))
+                run.source = source
+                done.append(summary(run))
+        if json:
+            self.stdout.write(_dumps({"sources": done}))
+        else:
+            for row in done:
+                line = (
+                    f"{row['name']}: {row['status']}, {row['rows']} rows, "
+                    f"{row['imported']} imported, {row['already_stored']} already stored, "
+                    f"{row['refused']} refused"
+                )
+                self.stdout.write(line + (f" — {row['error']}" if row["error"] else ""))
+        if any(row["error"] for row in done):
+            sys.exit(1)
+
+
+def _dumps(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2)
