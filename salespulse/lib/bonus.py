@@ -89,14 +89,10 @@ class Curve:
 
     def thresholds(self) -> list[tuple[Decimal, str]]:
         """Completions where the payout jumps: the gate and each step."""
-        found = {at: f"step {_pct(at)}" for at, _ in self.steps}
+        found = {at: "step" for at, _ in self.steps}
         if self.gate > 0:
-            found.setdefault(self.gate, f"gate {_pct(self.gate)}")
+            found.setdefault(self.gate, "gate")
         return sorted(found.items())
-
-
-def _pct(fraction: Decimal) -> str:
-    return f"{(fraction * 100).normalize():f} %"
 
 
 # -- components ------------------------------------------------------------------------------
@@ -347,7 +343,8 @@ class NextStep:
     kpi: str
     more: Decimal  # how much the fact has to grow (lower-is-better: to fall)
     gain: Decimal  # whole rubles the bonus grows by
-    label: str  # "step 100 %", "gate 70 %", "threshold", "per unit"
+    kind: str  # "step" or "gate" of a curve at `at`, a per-unit "threshold", one more "unit"
+    at: Decimal | None = None  # the completion of a step or gate
     direction: Direction = Direction.HIGHER
 
 
@@ -366,14 +363,14 @@ def next_step(
     units = units or {}
     now = evaluate(scheme, figures, team).bonus
     candidates: list[tuple[Decimal, NextStep]] = []
-    for code, at, label in _thresholds(scheme):
+    for code, at, kind in _thresholds(scheme):
         f = figures.get(code)
         if f is None or f.fact is None or f.plan is None or f.plan <= 0:
             continue
         target = f.plan * at if f.direction is Direction.HIGHER else f.plan / at
         if not _short_of(f, target):
             continue
-        step = _step_to(scheme, figures, team, code, f, target, now, label, units)
+        step = _step_to(scheme, figures, team, code, f, target, now, kind, units, at)
         if step is not None:
             candidates.append((step.more / f.plan, step))
     if candidates:
@@ -388,23 +385,22 @@ def next_step(
             target = max(f.fact, c.threshold) + quantum
         else:
             target = min(f.fact, c.threshold) - quantum
-        label = "threshold" if _short_of(f, c.threshold) and c.threshold else "unit"
-        if (
-            step := _step_to(scheme, figures, team, c.kpi, f, target, now, label, units)
-        ) is not None:
+        kind = "threshold" if _short_of(f, c.threshold) and c.threshold else "unit"
+        step = _step_to(scheme, figures, team, c.kpi, f, target, now, kind, units)
+        if step is not None:
             return step
     return None
 
 
 def _thresholds(scheme: Scheme) -> list[tuple[str, Decimal, str]]:
-    """(KPI, completion, label) of every gate and step of the scheme's curves."""
+    """(KPI, completion, kind) of every gate and step of the scheme's curves."""
     found: list[tuple[str, Decimal, str]] = []
     for c in scheme.components:
         if isinstance(c, ByCompletion):
-            found += [(c.kpi, at, label) for at, label in c.curve.thresholds()]
+            found += [(c.kpi, at, kind) for at, kind in c.curve.thresholds()]
         elif isinstance(c, Weighted):
             for p in c.parts:
-                found += [(p.kpi, at, label) for at, label in p.curve.thresholds()]
+                found += [(p.kpi, at, kind) for at, kind in p.curve.thresholds()]
     return found
 
 
@@ -421,8 +417,9 @@ def _step_to(
     f: Figure,
     target: Decimal,
     now: Decimal,
-    label: str,
+    kind: str,
     units: Mapping[str, str],
+    at: Decimal | None = None,
 ) -> NextStep | None:
     assert f.fact is not None
     quantum = UNIT_STEP.get(units.get(code, ""), Decimal("0.01"))
@@ -436,7 +433,7 @@ def _step_to(
     gain = evaluate(scheme, changed, team).bonus - now
     if gain <= 0 or more <= 0:
         return None
-    return NextStep(code, more, gain, label, f.direction)
+    return NextStep(code, more, gain, kind, at, f.direction)
 
 
 def _up_to(amount: Decimal, quantum: Decimal) -> Decimal:

@@ -100,13 +100,13 @@ def test_the_next_step_says_how_many_more_and_what_it_pays():
         ),
     )
     step = next_step(scheme, {"leads": Figure(D(24), D(30))}, units={"leads": "count"})
-    assert (step.kpi, step.more, step.gain, step.label) == ("leads", 6, 5000, "step 100 %")
+    assert (step.kpi, step.more, step.gain, step.kind, step.at) == ("leads", 6, 5000, "step", 1)
 
 
 def test_next_step_beyond_the_last_threshold_is_one_more_unit():
     scheme = Scheme("c", D(0), (PerUnit("Лиды", "leads", D(300), threshold=D(10)),))
     step = next_step(scheme, {"leads": Figure(D(7), D(30))}, units={"leads": "count"})
-    assert (step.more, step.gain, step.label) == (4, 300, "threshold")
+    assert (step.more, step.gain, step.kind) == (4, 300, "threshold")
     assert next_step(scheme, {"leads": Figure(D(12), D(30))}, units={"leads": "count"}).more == 1
 
 
