@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "salespulse.telephony",
     "salespulse.reports",
     "salespulse.dashboard",
+    "salespulse.bonus",
     "salespulse.api",
     "salespulse.front",
 ]

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from typing import Any
 
 from salespulse.lib.kpi import Direction, KpiDef, Result, completion_of
 
@@ -448,14 +450,14 @@ def _up_to(amount: Decimal, quantum: Decimal) -> Decimal:
 class Version:
     """A scheme valid from the first day of a month on, until a later version of it."""
 
-    valid_from: object  # a date; any ordered value works
-    scheme: Scheme = field(compare=False)
+    valid_from: date
+    scheme: Any = field(compare=False)  # a Scheme, or whatever stores one
 
 
-def in_force(versions: Sequence[Version], month_start: object) -> Scheme | None:
+def in_force(versions: Sequence[Version], month_start: date) -> Any:
     """The version valid in the month starting on `month_start`: the latest that began on
     or before it. A version from a later month does not change this one."""
-    valid = [v for v in versions if v.valid_from <= month_start]  # type: ignore[operator]
+    valid = [v for v in versions if v.valid_from <= month_start]
     return max(valid).scheme if valid else None
 
 
