@@ -152,8 +152,9 @@ def _s(value: Decimal | None, places: Decimal = CENT) -> str | None:
         return None
     rounded = value.quantize(places, ROUND_HALF_UP)
     if rounded == rounded.to_integral_value():
-        rounded = rounded.quantize(Decimal(1))
-    return str(rounded)
+        return str(rounded.quantize(Decimal(1)))
+    # Kopecks keep two places ("0.50"); a completion drops its trailing zeros ("0.375").
+    return str(rounded) if places == CENT else format(rounded.normalize(), "f")
 
 
 def _d(text: str | None) -> Decimal | None:
@@ -193,7 +194,7 @@ def statements(
         if statement is not None:
             result.append(statement)
     if adjustments and result:
-        result = _with_adjustments(employees, period, result)
+        result = _with_adjustments(employees, period, result, day)
     return result
 
 
@@ -300,7 +301,7 @@ def close_month(
     if period.end >= today:
         raise CannotClose("The month is not over yet.")
     sellers = list(sellers_queryset().filter(department=department))
-    computed = statements(sellers, period, adjustments=True)
+    computed = statements(sellers, period, today, adjustments=True)
     by_login = {e.login: e for e in sellers}
     try:
         with transaction.atomic():
@@ -321,14 +322,15 @@ def close_month(
 
 
 def _with_adjustments(
-    employees: Sequence[Employee], period: Period, result: list[Statement]
+    employees: Sequence[Employee], period: Period, result: list[Statement], day: date | None
 ) -> list[Statement]:
     """The closed month before, recomputed from today's facts, less what was paid."""
     previous = period.previous()
     paid = _frozen(employees, previous.start)
     if not paid:
         return result
-    again = {s.seller: s for s in _compute([e for e in employees if e.pk in paid], previous, None)}
+    recomputed = _compute([e for e in employees if e.pk in paid], previous, day)
+    again = {s.seller: s for s in recomputed}
     by_login = {e.login: e.pk for e in employees}
     adjusted = []
     for s in result:
