@@ -3,6 +3,7 @@
 from django import template
 
 from salespulse.bonus.wording import lang, next_step_text, rule_name
+from salespulse.kpis.models import Kpi
 from salespulse.lib import fmt
 
 register = template.Library()
@@ -27,3 +28,13 @@ def rule(code: str) -> str:
 def rub(value) -> str:
     """Whole rubles: ``23 400 ₽``."""
     return fmt.rubles(value, lang())
+
+
+@register.inclusion_tag("bonus/_panel.html")
+def bonus_panel(statement):
+    """The seller's bonus panel; the KPI names and units in one query."""
+    codes = {c.kpi for c in statement.components} if statement is not None else set()
+    if statement is not None and statement.next_step is not None:
+        codes.add(statement.next_step.kpi)
+    kpis = {k.code: k for k in Kpi.objects.filter(code__in=codes)} if codes else {}
+    return {"statement": statement, "kpis": kpis}
