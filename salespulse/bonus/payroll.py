@@ -16,6 +16,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from salespulse.bonus.models import ClosedMonth, Payout
 from salespulse.bonus.schemes import schemes_for
@@ -299,7 +300,7 @@ def close_month(
 ) -> ClosedMonth:
     """Freeze the department's statements of a month that is over (judged whole)."""
     if period.end >= today:
-        raise CannotClose("The month is not over yet.")
+        raise CannotClose(_("The month is not over yet."))
     sellers = list(sellers_queryset().filter(department=department))
     computed = statements(sellers, period, today, adjustments=True)
     by_login = {e.login: e for e in sellers}
@@ -317,7 +318,7 @@ def close_month(
                 for s in computed
             )
     except IntegrityError:
-        raise CannotClose("The month is already closed.") from None
+        raise CannotClose(_("The month is already closed.")) from None
     return closed
 
 

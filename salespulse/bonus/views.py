@@ -1,0 +1,98 @@
+"""The head's payroll of a department and month, its XLSX, and closing the month.
+Access through org.access: the department's heads, the director and admins; others 404."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from salespulse.bonus import payroll
+from salespulse.bonus.table import payroll_table
+from salespulse.dashboard.exporting import export_response
+from salespulse.kpis.figures import sellers_queryset
+from salespulse.kpis.models import Kpi
+from salespulse.lib.periods import Period, next_month
+from salespulse.org import access
+
+
+def month_of(request: HttpRequest, today: date) -> Period:
+    text = request.GET.get("month") or request.POST.get("month") or ""
+    try:
+        day = date.fromisoformat(text + "-01") if text else today
+    except ValueError:
+        raise Http404("No such month") from None
+    if not 2000 <= day.year <= 2100:
+        raise Http404("No such month")
+    return Period.of("month", day)
+
+
+@login_required
+def payroll_view(request: HttpRequest, code: str) -> HttpResponse:
+    department = access.get_department_or_404(request.user, code)
+    today = timezone.localdate()
+    period = month_of(request, today)
+    sellers = list(sellers_queryset().filter(department=department).order_by("user__last_name"))
+    rows = payroll.statements(sellers, period, adjustments=True)
+    kpis = {k.code: k for k in Kpi.objects.all()}
+    table = payroll_table(rows, sellers, kpis)
+    response = export_response(request, [table], period=period)
+    if response is not None:
+        return response
+    closed = payroll.is_closed(department, period.start)
+    following = Period.of("month", next_month(period.start))
+    return render(
+        request,
+        "bonus/payroll.html",
+        {
+            "department": department,
+            "period": period,
+            "rows": rows,
+            "table": table,
+            "names": {e.login: e for e in sellers},
+            "kpis": kpis,
+            "closed": closed,
+            "can_close": closed is None
+            and period.end < today
+            and bool(rows)
+            and access.can_manage(request.user, department),
+            "totals": {
+                "base": sum(r.base for r in rows),
+                "bonus": sum(r.bonus for r in rows),
+                "to_pay": sum(r.to_pay for r in rows),
+            },
+            "today": today,
+            "can_edit": access.can_manage(request.user, department),
+            "previous": period.previous(),
+            "next": following if following.start <= today else None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def close_view(request: HttpRequest, code: str) -> HttpResponse:
+    department = access.get_department_or_404(request.user, code)
+    if not access.can_manage(request.user, department):
+        raise Http404("No such department")
+    today = timezone.localdate()
+    period = month_of(request, today)
+    try:
+        payroll.close_month(department, period, request.user, today)
+    except payroll.CannotClose as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(
+            request,
+            _("%(month)s is closed: its bonuses are frozen.") % {"month": f"{period.start:%m.%Y}"},
+        )
+    return redirect(
+        reverse("bonus:payroll", args=[department.code]) + f"?month={period.start:%Y-%m}"
+    )
