@@ -93,7 +93,7 @@ class Curve:
         """Completions where the payout jumps: the gate and each step."""
         found = {at: "step" for at, _ in self.steps}
         if self.gate > 0:
-            found.setdefault(self.gate, "gate")
+            found[self.gate] = "gate"  # below it nothing at all: say so
         return sorted(found.items())
 
 
