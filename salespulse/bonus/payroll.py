@@ -199,11 +199,24 @@ def statements(
     return result
 
 
-def _compute(employees: list[Employee], period: Period, day: date | None) -> list[Statement]:
-    schemes = {pk: s for pk, s in schemes_for(employees, period.start).items() if s is not None}
-    if not schemes:
+def preview(employees: Sequence[Employee], period: Period, scheme: bonus.Scheme) -> list[Statement]:
+    """What `scheme` would pay each seller for `period` (a form's preview; nothing saved)."""
+    return _compute(list(employees), period, None, override=scheme)
+
+
+def _compute(
+    employees: list[Employee],
+    period: Period,
+    day: date | None,
+    override: bonus.Scheme | None = None,
+) -> list[Statement]:
+    if override is not None:
+        parsed = {e.pk: override for e in employees}
+    else:
+        found = schemes_for(employees, period.start)
+        parsed = {pk: s.parsed() for pk, s in found.items() if s is not None}
+    if not parsed:
         return []
-    parsed = {pk: s.parsed() for pk, s in schemes.items()}
     codes = {c for s in parsed.values() for c in s.kpis() + s.team_kpis()}
     teams = {e.department_id for e in employees if e.pk in parsed and parsed[e.pk].team_kpis()}
     # A team multiplier reads the whole department, not only the sellers asked about.

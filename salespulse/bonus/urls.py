@@ -6,4 +6,5 @@ app_name = "bonus"
 urlpatterns = [
     path("<slug:code>/", views.payroll_view, name="payroll"),
     path("<slug:code>/close/", views.close_view, name="close"),
+    path("<slug:code>/scheme/", views.scheme_view, name="scheme"),
 ]

@@ -14,11 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from salespulse.bonus import payroll
+from salespulse.bonus import forms, payroll, schemes
 from salespulse.bonus.table import payroll_table
 from salespulse.dashboard.exporting import export_response
 from salespulse.kpis.figures import sellers_queryset
 from salespulse.kpis.models import Kpi
+from salespulse.lib import bonus_spec
 from salespulse.lib.periods import Period, next_month
 from salespulse.org import access
 
@@ -95,4 +96,69 @@ def close_view(request: HttpRequest, code: str) -> HttpResponse:
         )
     return redirect(
         reverse("bonus:payroll", args=[department.code]) + f"?month={period.start:%Y-%m}"
+    )
+
+
+@login_required
+def scheme_view(request: HttpRequest, code: str) -> HttpResponse:
+    """The department's scheme as a form, with what it would have paid last month."""
+    department = access.get_department_or_404(request.user, code)
+    if not access.can_manage(request.user, department):
+        raise Http404("No such department")
+    today = timezone.localdate()
+    this = Period.of("month", today)
+    following = next_month(this.start)
+    months = [(f"{following:%Y-%m}", f"{following:%m.%Y}")]
+    if payroll.is_closed(department, this.start) is None:
+        months.insert(0, (f"{this.start:%Y-%m}", f"{this.start:%m.%Y}"))
+    sellers = list(sellers_queryset().filter(department=department).order_by("user__last_name"))
+    in_force = schemes.schemes_for(sellers, following) if sellers else {}
+    stored = next((s for s in in_force.values() if s is not None), None)
+    kpis = forms.kpi_choices()
+    error = ""
+    parsed = stored.parsed() if stored is not None else None
+    if request.method == "POST":
+        form = forms.SchemeForm(request.POST, months=months)
+        lines = forms.ComponentFormSet(request.POST, form_kwargs={"kpis": kpis}, prefix="lines")
+        if form.is_valid() and lines.is_valid():
+            data = forms.to_data(form.cleaned_data, [f.cleaned_data for f in lines.forms])
+            try:
+                parsed = bonus_spec.parse(data, known_kpis={k for k, _name in kpis})
+            except bonus_spec.SchemeError as e:
+                error, parsed = str(e), None
+            if parsed is not None and "save" in request.POST:
+                month = date.fromisoformat(form.cleaned_data["valid_from"] + "-01")
+                schemes.save({"department": department}, data, month, request.user)
+                messages.success(
+                    request,
+                    _("The scheme of %(department)s is saved, valid from %(month)s.")
+                    % {"department": department, "month": f"{month:%m.%Y}"},
+                )
+                return redirect("bonus:payroll", code=department.code)
+        else:
+            parsed = None
+    else:
+        scheme_initial, lines_initial = forms.initial(stored.spec if stored else {})
+        form = forms.SchemeForm(
+            initial={**scheme_initial, "valid_from": months[0][0]}, months=months
+        )
+        lines = forms.ComponentFormSet(
+            initial=lines_initial, form_kwargs={"kpis": kpis}, prefix="lines"
+        )
+    last = this.previous()
+    preview = payroll.preview(sellers, last, parsed) if parsed is not None else []
+    paid = {s.seller: s for s in payroll.statements(sellers, last)}
+    return render(
+        request,
+        "bonus/scheme.html",
+        {
+            "department": department,
+            "form": form,
+            "lines": lines,
+            "error": error,
+            "stored": stored,
+            "last": last,
+            "preview": [(s, paid.get(s.seller)) for s in preview],
+            "names": {e.login: e for e in sellers},
+        },
     )
