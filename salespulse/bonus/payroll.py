@@ -56,6 +56,7 @@ class Statement:
     basis: tuple[Basis, ...] = ()
     closed: bool = False  # frozen when the head closed the month
     adjustment: Decimal | None = None  # the previous (closed) month recomputed, less paid
+    final: bool = False  # the month is over at the cut-off: no pace, no next step
 
     @property
     def to_pay(self) -> Decimal:
@@ -144,6 +145,7 @@ class Statement:
                 for b in data.get("facts", [])
             ),
             closed=bool(data.get("closed")),
+            final=True,  # only a month that is over is frozen
             adjustment=_d(data.get("adjustment")),
         )
 
@@ -270,6 +272,7 @@ def _statement(
         projected=bonus.evaluate(scheme, projected, team_projected).bonus,
         next_step=bonus.next_step(scheme, now, team_now, units),
         basis=tuple(Basis(c, f.fact, f.plan, f.completion) for c, f in now.items()),
+        final=cut.finished_end(period) >= period.end,
     )
 
 

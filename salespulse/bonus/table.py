@@ -51,7 +51,7 @@ def payroll_table(
             s.bonus,
             s.adjustment,
             s.to_pay,
-            None if s.closed else s.projected,
+            None if s.final else s.projected,
         ]
         for code in facts:
             b = basis.get(code)

@@ -61,3 +61,11 @@ def test_only_the_seller_and_their_heads_see_it(client, org):
         client.login(username="north_head", password=PASSWORD)
         page = client.get("/reports/sellers/ann/")
     assert page.status_code == 200 and page.context["page"].bonus.bonus == 2500
+
+
+def test_a_month_that_is_over_shows_its_bonus_without_a_pace(ann_client):
+    with time_machine.travel(datetime(2026, 12, 2, 9, 0, tzinfo=UTC), tick=False):
+        page = ann_client.get("/reports/month/?month=2026-11")
+    text = page.content.decode()
+    assert page.context["page"].bonus.final
+    assert "Премия за месяц" in text and "к концу месяца" not in text and "bonus-step" not in text
