@@ -1,6 +1,7 @@
 """Which scheme pays, and a closed month that stays as it was paid (issue 17, point 6)."""
 
 from datetime import date
+from decimal import Decimal as D
 
 import pytest
 
@@ -76,3 +77,50 @@ def test_a_month_is_closed_once_and_only_when_over(org):
 def test_the_stored_scheme_reads_back_as_the_file_said(org):
     (version,) = schemes.versions_of(schemes.target_of("cold_caller"))
     assert version.parsed() == bonus_spec.parse(bonus_spec.loads(SCHEME))
+
+
+def test_the_team_multiplier_reads_the_whole_department(org):
+    """north gets cat, 25 leads by the 10th: the department has 15 + 25 of 80 planned, 50 %,
+    which the scheme multiplies by 1.2. bob, in south, is not part of it."""
+    from salespulse.kpis.models import Kpi, Plan
+    from tests.factories import make_seller
+
+    cat = make_seller("cat", org["north"], "cold_caller")
+    Plan.objects.create(
+        employee=cat, kpi=Kpi.objects.get(code="leads"), start=date(2026, 11, 1), value=40
+    )
+    fact(cat, "leads", date(2026, 11, 9), 25)
+    fact(org["bob"], "leads", date(2026, 11, 9), 1000)
+    data = {
+        "name": "team",
+        "base": 0,
+        "components": [
+            {"type": "per_unit", "kpi": "leads", "rate": 500, "threshold": 10},
+            {"type": "team", "kpi": "leads", "steps": [[50, "1.2"]], "below": "0.8"},
+        ],
+    }
+    schemes.save(schemes.target_of("department:north"), data, date(2026, 11, 1))
+    (s,) = payroll.statements([org["ann"]], NOVEMBER, DAY)
+    assert [c.amount for c in s.components] == [2500, 500] and s.bonus == 3000
+    assert s.components[1].completion == D("0.5")
+    # At the pace: ann 15 / 6 × 20 = 50 leads, cat 25 / 6 × 20 = 83.3; the team 167 %.
+    assert s.projected == (50 - 10) * 500 * D("1.2")
+
+
+def test_the_query_count_does_not_grow_with_the_sellers(org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from salespulse.kpis.figures import sellers_queryset
+    from tests.factories import make_seller
+
+    def count() -> int:
+        sellers = list(sellers_queryset().filter(department=org["north"]))
+        with CaptureQueriesContext(connection) as queries:
+            payroll.statements(sellers, NOVEMBER, DAY, adjustments=True)
+        return len(queries)
+
+    one = count()
+    for n in range(3):
+        make_seller(f"extra{n}", org["north"], "cold_caller")
+    assert count() == one
