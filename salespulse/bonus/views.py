@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from salespulse.bonus import forms, payroll, schemes
 from salespulse.bonus.table import payroll_table
+from salespulse.bonus.wording import explain
 from salespulse.dashboard.exporting import export_response
 from salespulse.kpis.figures import sellers_queryset
 from salespulse.kpis.models import Kpi
@@ -125,7 +126,7 @@ def scheme_view(request: HttpRequest, code: str) -> HttpResponse:
             try:
                 parsed = bonus_spec.parse(data, known_kpis={k for k, _name in kpis})
             except bonus_spec.SchemeError as e:
-                error, parsed = str(e), None
+                error, parsed = explain(e), None
             if parsed is not None and "save" in request.POST:
                 month = date.fromisoformat(form.cleaned_data["valid_from"] + "-01")
                 schemes.save({"department": department}, data, month, request.user)

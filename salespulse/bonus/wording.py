@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from salespulse.lib import fmt
 from salespulse.lib.bonus import NextStep
+from salespulse.lib.bonus_spec import SchemeError
 from salespulse.lib.kpi import Direction
 
 
@@ -41,3 +44,38 @@ def rule_name(rule: str) -> str:
         "weighted": _("weighted KPIs"),
         "team": _("team multiplier"),
     }.get(rule, rule)
+
+
+def _reasons() -> dict[str, str]:
+    # The scheme language's reasons (lib.bonus, lib.bonus_spec), worded for a page.
+    return {
+        "steps must go up in completion": _("steps must go up in completion"),
+        "a higher step cannot pay less than a lower one": _(
+            "a higher step cannot pay less than a lower one"
+        ),
+        "gates and steps are not negative": _("gates and steps are not negative"),
+        "a weighted bonus needs at least one KPI": _("a weighted bonus needs at least one KPI"),
+        "the weights must add up to 100 %%": _("the weights must add up to 100 %%"),
+        "team steps must go up in completion": _("team steps must go up in completion"),
+        "a higher team step cannot multiply by less": _(
+            "a higher team step cannot multiply by less"
+        ),
+        "a team multiplier is the last component, and there is one at most": _(
+            "a team multiplier is the last component, and there is one at most"
+        ),
+        "%(key)s is missing": _("%(key)s is missing"),
+        "no KPI %(code)r": _("no KPI %(code)r"),
+    }
+
+
+def _place(where: str) -> str:
+    """``components[2].parts[1].steps`` -> «составляющая 2, KPI 1, steps»."""
+    text = re.sub(r"components\[(\d+)\]", lambda m: _("component %s") % m.group(1), where)
+    text = re.sub(r"\.parts\[(\d+)\]", lambda m: ", " + _("KPI %s") % m.group(1), text)
+    return text.replace(".", ", ")
+
+
+def explain(error: SchemeError) -> str:
+    """A scheme's mistake in the reader's language (known reasons; others as they are)."""
+    reason = _reasons().get(error.reason, error.reason) % error.params
+    return f"{_place(error.where)}: {reason}" if error.where else reason

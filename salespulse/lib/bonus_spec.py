@@ -57,7 +57,13 @@ DEFAULT_NAMES = {
 
 
 class SchemeError(ValueError):
-    """A scheme that cannot be read, with the place of the mistake."""
+    """A scheme that cannot be read: where (``components[2].steps``), and why, as an English
+    template and its values, so that a screen can word it in the reader's language."""
+
+    def __init__(self, where: str, reason: str, **params: Any) -> None:
+        self.where, self.reason, self.params = where, reason, params
+        text = reason % params  # a template: "%%" is a percent sign
+        super().__init__(f"{where}: {text}" if where else text)
 
 
 def loads(text: str, file_name: str = "") -> dict[str, Any]:
@@ -68,9 +74,9 @@ def loads(text: str, file_name: str = "") -> dict[str, Any]:
         else:
             data = tomllib.loads(text, parse_float=Decimal)
     except (ValueError, tomllib.TOMLDecodeError) as e:
-        raise SchemeError(f"not TOML or JSON: {e}") from None
+        raise SchemeError("", "not TOML or JSON: %(error)s", error=str(e)) from None
     if not isinstance(data, dict):
-        raise SchemeError("a scheme is a table of keys")
+        raise SchemeError("", "a scheme is a table of keys")
     return data
 
 
@@ -78,13 +84,13 @@ def parse(data: Mapping[str, Any], known_kpis: Collection[str] | None = None) ->
     _only(data, {"name", "base", "components"}, "scheme")
     components = data.get("components", [])
     if not isinstance(components, list):
-        raise SchemeError("components: a list of tables")
+        raise SchemeError("components", "a list of tables")
     parsed = tuple(
         _component(c, f"components[{i + 1}]", known_kpis) for i, c in enumerate(components)
     )
     teams = [i for i, c in enumerate(parsed) if isinstance(c, Team)]
     if teams and teams[0] != len(parsed) - 1 or len(teams) > 1:
-        raise SchemeError("a team multiplier is the last component, and there is one at most")
+        raise SchemeError("", "a team multiplier is the last component, and there is one at most")
     return Scheme(
         name=str(data.get("name", "")).strip(),
         base=_money(data.get("base", 0), "base"),
@@ -94,10 +100,12 @@ def parse(data: Mapping[str, Any], known_kpis: Collection[str] | None = None) ->
 
 def _component(data: Any, where: str, known_kpis: Collection[str] | None) -> Component:  # noqa: C901 - one branch per type reads better than a table of lambdas
     if not isinstance(data, Mapping):
-        raise SchemeError(f"{where}: a table of keys")
+        raise SchemeError(where, "a table of keys")
     kind = data.get("type")
     if kind not in TYPES:
-        raise SchemeError(f"{where}: type is one of {', '.join(TYPES)} (got {kind!r})")
+        raise SchemeError(
+            where, "type is one of %(types)s (got %(kind)r)", types=", ".join(TYPES), kind=kind
+        )
     _only(data, _KEYS[kind], where)
     name = str(data.get("name") or DEFAULT_NAMES[kind]).strip()
     try:
@@ -126,12 +134,12 @@ def _component(data: Any, where: str, known_kpis: Collection[str] | None) -> Com
         if kind == "weighted":
             parts_data = _need(data, "parts", where)
             if not isinstance(parts_data, list) or not parts_data:
-                raise SchemeError(f"{where}.parts: a list of KPIs with weights")
+                raise SchemeError(f"{where}.parts", "a list of KPIs with weights")
             parts = []
             for i, p in enumerate(parts_data):
                 at = f"{where}.parts[{i + 1}]"
                 if not isinstance(p, Mapping):
-                    raise SchemeError(f"{at}: a table of keys")
+                    raise SchemeError(at, "a table of keys")
                 _only(p, _PART_KEYS, at)
                 weight = _number(_need(p, "weight", at), f"{at}.weight") / HUNDRED
                 parts.append(Part(_kpi(p, at, known_kpis), weight, _curve(p, at)))
@@ -151,7 +159,7 @@ def _component(data: Any, where: str, known_kpis: Collection[str] | None) -> Com
     except ValueError as e:
         if isinstance(e, SchemeError):
             raise
-        raise SchemeError(f"{where}: {e}") from None
+        raise SchemeError(where, str(e).replace("%", "%%")) from None
 
 
 def _curve(data: Mapping[str, Any], where: str) -> Curve:
@@ -167,11 +175,11 @@ def _curve(data: Mapping[str, Any], where: str) -> Curve:
 
 def _pairs(value: Any, where: str, second_percent: bool) -> tuple[tuple[Decimal, Decimal], ...]:
     if not isinstance(value, list):
-        raise SchemeError(f"{where}: a list of [% of plan, value] pairs")
+        raise SchemeError(where, "a list of [%% of plan, value] pairs")
     pairs = []
     for i, pair in enumerate(value):
         if not isinstance(pair, list | tuple) or len(pair) != 2:
-            raise SchemeError(f"{where}[{i + 1}]: a pair [% of plan, value]")
+            raise SchemeError(f"{where}[{i + 1}]", "a pair [%% of plan, value]")
         at = _number(pair[0], f"{where}[{i + 1}]") / HUNDRED
         second = _number(pair[1], f"{where}[{i + 1}]")
         pairs.append((at, second / HUNDRED if second_percent else second))
@@ -181,32 +189,35 @@ def _pairs(value: Any, where: str, second_percent: bool) -> tuple[tuple[Decimal,
 def _only(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
     if unknown := sorted(set(data) - allowed):
         raise SchemeError(
-            f"{where}: unknown key {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})"
+            where,
+            "unknown key %(keys)s (allowed: %(allowed)s)",
+            keys=", ".join(unknown),
+            allowed=", ".join(sorted(allowed)),
         )
 
 
 def _need(data: Mapping[str, Any], key: str, where: str) -> Any:
     if key not in data or data[key] in (None, ""):
-        raise SchemeError(f"{where}: {key} is missing")
+        raise SchemeError(where, "%(key)s is missing", key=key)
     return data[key]
 
 
 def _kpi(data: Mapping[str, Any], where: str, known: Collection[str] | None) -> str:
     code = str(_need(data, "kpi", where)).strip()
     if known is not None and code not in known:
-        raise SchemeError(f"{where}: no KPI {code!r}")
+        raise SchemeError(where, "no KPI %(code)r", code=code)
     return code
 
 
 def _number(value: Any, where: str) -> Decimal:
     if isinstance(value, bool):
-        raise SchemeError(f"{where}: a number, not {value!r}")
+        raise SchemeError(where, "a number, not %(value)r", value=value)
     try:
         d = Decimal(str(value).replace(" ", "").replace("\u00a0", "").replace(",", "."))
     except InvalidOperation:
-        raise SchemeError(f"{where}: a number, not {value!r}") from None
+        raise SchemeError(where, "a number, not %(value)r", value=value) from None
     if not d.is_finite() or d < 0:
-        raise SchemeError(f"{where}: a number not below zero, not {value!r}")
+        raise SchemeError(where, "a number not below zero, not %(value)r", value=value)
     return d
 
 
