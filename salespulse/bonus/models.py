@@ -5,10 +5,12 @@ The arithmetic is `salespulse.lib.bonus`; a scheme is stored as the data of its 
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from salespulse.kpis.models import Kpi
 from salespulse.lib import bonus_spec
 from salespulse.lib.bonus import Scheme as SchemeSpec
 
@@ -83,6 +85,18 @@ class Scheme(models.Model):
 
     def parsed(self) -> SchemeSpec:
         return bonus_spec.parse(self.spec)
+
+    def clean(self) -> None:
+        # The admin edits the stored data directly: hold it to the language's rules.
+        if sum(x is not None for x in (self.role_id, self.department_id, self.employee_id)) != 1:
+            raise ValidationError(_("A scheme is for one role, one department or one seller."))
+        if self.valid_from and self.valid_from.day != 1:
+            raise ValidationError({"valid_from": _("First day of the month.")})
+        known = set(Kpi.objects.values_list("code", flat=True))
+        try:
+            bonus_spec.parse(self.spec or {}, known_kpis=known)
+        except bonus_spec.SchemeError as e:
+            raise ValidationError({"spec": str(e)}) from None
 
 
 class ClosedMonth(models.Model):

@@ -124,3 +124,22 @@ def test_the_query_count_does_not_grow_with_the_sellers(org):
     for n in range(3):
         make_seller(f"extra{n}", org["north"], "cold_caller")
     assert count() == one
+
+
+def test_a_scheme_edited_in_the_admin_is_held_to_the_language(org):
+    from django.core.exceptions import ValidationError
+
+    from salespulse.bonus.models import Scheme
+
+    bad = Scheme(
+        department=org["north"],
+        valid_from=date(2026, 12, 1),
+        spec={"components": [{"type": "per_unit", "kpi": "nope", "rate": 1}]},
+    )
+    with pytest.raises(ValidationError, match="no KPI 'nope'"):
+        bad.full_clean()
+    two = Scheme(
+        department=org["north"], employee=org["ann"], valid_from=date(2026, 12, 1), spec={}
+    )
+    with pytest.raises(ValidationError, match="one role, one department or one seller"):
+        two.full_clean()
