@@ -14,3 +14,6 @@ class SchemeAdmin(admin.ModelAdmin):
 class ClosedMonthAdmin(admin.ModelAdmin):
     list_display = ("department", "month", "closed_at", "closed_by")
     readonly_fields = ("department", "month", "closed_at", "closed_by")
+
+    def has_add_permission(self, request) -> bool:
+        return False  # a month is closed by its head, which freezes its payouts

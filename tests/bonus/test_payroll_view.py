@@ -83,3 +83,13 @@ def test_the_current_month_cannot_be_closed(client, org):
     with time_machine.travel(NOON, tick=False):
         client.post(URL + "close/", {"month": "2026-11"})
     assert not ClosedMonth.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url", ["/admin/bonus/scheme/", "/admin/bonus/scheme/add/", "/admin/bonus/closedmonth/"]
+)
+def test_the_admin_lists_schemes_and_closed_months(client, org, url):
+    from tests.factories import make_admin
+
+    client.force_login(make_admin("root"))
+    assert client.get(url).status_code == 200
