@@ -113,7 +113,16 @@ def scheme_view(request: HttpRequest, code: str) -> HttpResponse:
     if payroll.is_closed(department, this.start) is None:
         months.insert(0, (f"{this.start:%Y-%m}", f"{this.start:%m.%Y}"))
     sellers = list(sellers_queryset().filter(department=department).order_by("user__last_name"))
-    in_force = schemes.schemes_for(sellers, following) if sellers else {}
+    # The whole department, or one of its sellers (an override of their own).
+    who = request.POST.get("for") or request.GET.get("for") or "department"
+    if who == "department":
+        scope, target = sellers, {"department": department}
+    else:
+        scope = [e for e in sellers if f"seller:{e.login}" == who]
+        if not scope:
+            raise Http404("No such seller")
+        target = {"employee": scope[0]}
+    in_force = schemes.schemes_for(scope, following) if scope else {}
     stored = next((s for s in in_force.values() if s is not None), None)
     kpis = forms.kpi_choices()
     error = ""
@@ -129,12 +138,18 @@ def scheme_view(request: HttpRequest, code: str) -> HttpResponse:
                 error, parsed = explain(e), None
             if parsed is not None and "save" in request.POST:
                 month = date.fromisoformat(form.cleaned_data["valid_from"] + "-01")
-                schemes.save({"department": department}, data, month, request.user)
-                messages.success(
-                    request,
-                    _("The scheme of %(department)s is saved, valid from %(month)s.")
-                    % {"department": department, "month": f"{month:%m.%Y}"},
-                )
+                schemes.save(target, data, month, request.user)
+                if "employee" in target:
+                    text = _("The scheme of %(seller)s is saved, valid from %(month)s.") % {
+                        "seller": scope[0],
+                        "month": f"{month:%m.%Y}",
+                    }
+                else:
+                    text = _("The scheme of %(department)s is saved, valid from %(month)s.") % {
+                        "department": department,
+                        "month": f"{month:%m.%Y}",
+                    }
+                messages.success(request, text)
                 return redirect("bonus:payroll", code=department.code)
         else:
             parsed = None
@@ -147,8 +162,8 @@ def scheme_view(request: HttpRequest, code: str) -> HttpResponse:
             initial=lines_initial, form_kwargs={"kpis": kpis}, prefix="lines"
         )
     last = this.previous()
-    preview = payroll.preview(sellers, last, parsed) if parsed is not None else []
-    paid = {s.seller: s for s in payroll.statements(sellers, last)}
+    preview = payroll.preview(scope, last, parsed) if parsed is not None else []
+    paid = {s.seller: s for s in payroll.statements(scope, last)}
     return render(
         request,
         "bonus/scheme.html",
@@ -161,5 +176,8 @@ def scheme_view(request: HttpRequest, code: str) -> HttpResponse:
             "last": last,
             "preview": [(s, paid.get(s.seller)) for s in preview],
             "names": {e.login: e for e in sellers},
+            "who": who,
+            "choices": [("department", _("The whole department"))]
+            + [(f"seller:{e.login}", str(e)) for e in sellers],
         },
     )

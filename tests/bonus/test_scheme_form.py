@@ -100,3 +100,18 @@ def test_a_weighted_bonus_is_built_from_its_lines(head, org):
     assert [(p.kpi, p.weight, p.curve.gate) for p in weighted.parts] == [
         ("leads", D("0.6"), D("0.8")), ("calls", D("0.4"), 0),
     ]  # fmt: skip
+
+
+def test_a_head_overrides_the_scheme_for_one_seller(head, org):
+    with time_machine.travel(NOON, tick=False):
+        data = form_data(head.get(URL + "?for=seller:ann"))
+        response = head.post(
+            URL,
+            {**data, "for": "seller:ann", "base": "50000", "valid_from": "2026-12", "save": "1"},
+        )
+        assert response.status_code == 302
+        # bob is not in north: his name is not a choice here.
+        assert head.get(URL + "?for=seller:bob").status_code == 404
+    saved = Scheme.objects.get(employee=org["ann"])
+    assert saved.parsed().base == 50000 and saved.valid_from == date(2026, 12, 1)
+    assert not Scheme.objects.filter(department=org["north"]).exists()
