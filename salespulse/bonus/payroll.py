@@ -16,6 +16,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salespulse.bonus.models import ClosedMonth, Payout
@@ -238,7 +239,9 @@ def _compute(
 
 
 def _today(cuts: dict[int, Cutoff]) -> date:
-    return max((c.today for c in cuts.values()), default=date.today())
+    """The team's today when each seller is cut on their own: the latest of theirs (a team
+    is finished once all its members have closed their day)."""
+    return max((c.today for c in cuts.values()), default=timezone.localdate())
 
 
 def _statement(
