@@ -327,13 +327,10 @@ def _allocate(exact: Sequence[Decimal], total: Decimal) -> list[Decimal]:
     floors = [a.to_integral_value(rounding="ROUND_FLOOR") for a in exact]
     left = int(total - sum(floors, ZERO))
     order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
+    # 0 <= left <= len(exact): the total is the exact sum rounded, the floors lose < 1 each.
     result = list(floors)
-    if left >= 0:
-        for i in order[:left]:
-            result[i] += 1
-    else:  # a negative team multiplier's share rounds the other way
-        for i in reversed(order[left:]):
-            result[i] -= 1
+    for i in order[:left]:
+        result[i] += 1
     return result
 
 
