@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from salespulse.bonus.models import ClosedMonth, Payout
 from salespulse.bonus.schemes import schemes_for
 from salespulse.kpis.figures import Figures, load, sellers_queryset, span_for
+from salespulse.kpis.models import Kpi
 from salespulse.lib import bonus
 from salespulse.lib.cutoff import Cutoff
 from salespulse.lib.kpi import Direction, Result
@@ -220,7 +221,9 @@ def _compute(
         parsed = {pk: s.parsed() for pk, s in found.items() if s is not None}
     if not parsed:
         return []
-    codes = {c for s in parsed.values() for c in s.kpis() + s.team_kpis()}
+    wanted = {c for s in parsed.values() for c in s.kpis() + s.team_kpis()}
+    # A KPI deleted after a scheme named it has no figures: that part pays nothing.
+    codes = set(Kpi.objects.filter(code__in=wanted).values_list("code", flat=True))
     teams = {e.department_id for e in employees if e.pk in parsed and parsed[e.pk].team_kpis()}
     # A team multiplier reads the whole department, not only the sellers asked about.
     members = list(employees)
@@ -254,14 +257,17 @@ def _statement(
     cut = ctx.cuts[employee.pk]
     catalogue = ctx.figures.catalogue
     results: dict[str, Result] = {
-        code: ctx.figures.seller(employee, code, period, cut) for code in scheme.kpis()
+        code: ctx.figures.seller(employee, code, period, cut)
+        for code in scheme.kpis()
+        if code in catalogue
     }
     now = {c: bonus.figure_now(r, catalogue[c]) for c, r in results.items()}
     projected = {c: bonus.figure_projected(r, catalogue[c]) for c, r in results.items()}
     team_now: dict[str, Decimal | None] = {}
     team_projected: dict[str, Decimal | None] = {}
     for code in scheme.team_kpis():
-        team_now[code], team_projected[code] = _team(ctx, employee, code, period, members)
+        if code in catalogue:
+            team_now[code], team_projected[code] = _team(ctx, employee, code, period, members)
     units = {c: catalogue[c].unit for c in results}
     payout = bonus.evaluate(scheme, now, team_now)
     return Statement(

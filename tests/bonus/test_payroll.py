@@ -143,3 +143,20 @@ def test_a_scheme_edited_in_the_admin_is_held_to_the_language(org):
     )
     with pytest.raises(ValidationError, match="one role, one department or one seller"):
         two.full_clean()
+
+
+def test_a_kpi_deleted_after_the_scheme_named_it_pays_nothing(org):
+    from salespulse.kpis.models import Kpi
+
+    Kpi.objects.create(code="visits", name_ru="Визиты")
+    data = {
+        "base": 100,
+        "components": [
+            {"type": "per_unit", "kpi": "leads", "rate": 1},
+            {"type": "per_unit", "kpi": "visits", "rate": 1000},
+        ],
+    }
+    schemes.save(schemes.target_of("seller:ann"), data, date(2026, 11, 1))
+    Kpi.objects.filter(code="visits").delete()
+    s = statement(org)
+    assert [c.amount for c in s.components] == [15, 0] and s.total == 115
