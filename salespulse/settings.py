@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "salespulse.sources",
     "salespulse.reports",
     "salespulse.dashboard",
+    "salespulse.bonus",
     "salespulse.api",
     "salespulse.front",
     "axes",

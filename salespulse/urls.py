@@ -17,6 +17,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("salespulse.api.urls")),
     path("reports/", include("salespulse.reports.urls")),
+    path("bonus/", include("salespulse.bonus.urls")),
     path("telephony/", include("salespulse.telephony.urls")),
     path("crm/", include("salespulse.crm.urls")),
     path("sources/", include("salespulse.sources.urls")),

@@ -54,6 +54,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import Argon2PasswordHasher, get_hasher, make_password
 from django.db import transaction
 
+from salespulse.core import demo_bonus
 from salespulse.crm import portfolio
 from salespulse.crm.facts import DEAL_FACTS, refresh_deal_facts
 from salespulse.crm.models import Client, Deal
@@ -382,6 +383,7 @@ class _Seeder:
             if deal_codes := needed & set(DEAL_FACTS) - set(portfolio.PORTFOLIO_FACTS):
                 refresh_deal_facts(seller.employee, seller.first, seller.last, deal_codes)
         self._plans(sellers)
+        demo_bonus.install(self.plan_months[0])
 
     def _people(self, base: WorkCalendar) -> None:
         User = get_user_model()

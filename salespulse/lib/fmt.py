@@ -27,6 +27,7 @@ __all__ = [
     "parse_decimal",
     "percent",
     "plural_ru",
+    "rubles",
     "value",
 ]
 
@@ -118,6 +119,12 @@ def money(value: Decimal | int | None, lang: str = "ru", currency: str = "RUB") 
     symbol = _CURRENCY_SYMBOLS.get(code, code)
     text = number(value, 2, lang)
     return text if text == DASH else f"{text}{NBSP}{symbol}"
+
+
+def rubles(value: Decimal | int | None, lang: str = "ru") -> str:
+    """Whole rubles, for bonuses and salaries: ``1 234 567 ₽``."""
+    text = number(value, 0, lang)
+    return text if text == DASH else f"{text}{NBSP}₽"
 
 
 def _percent_sign(lang: str) -> str:

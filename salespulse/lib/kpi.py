@@ -363,7 +363,7 @@ class Engine:
             fact=fact,
             plan=plan,
             plan_to_date=plan_to_date,
-            completion=_completion(fact, plan_to_date, kpi.direction),
+            completion=completion_of(fact, plan_to_date, kpi.direction),
             forecast=forecast,
             required_pace=required_pace,
             working_days=working_days,
@@ -447,7 +447,10 @@ class Engine:
         return fact / passed * total
 
 
-def _completion(fact: Decimal | None, plan: Decimal | None, direction: Direction) -> Decimal | None:
+def completion_of(
+    fact: Decimal | None, plan: Decimal | None, direction: Direction
+) -> Decimal | None:
+    """Fact against plan, 1 = on plan; plan / fact for lower-is-better (also the bonus's)."""
     if fact is None or plan is None:
         return None
     if direction is Direction.LOWER:

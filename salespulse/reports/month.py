@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.utils.safestring import SafeString, mark_safe
 
+from salespulse.bonus.payroll import Statement, statements
 from salespulse.kpis.figures import load, span_for
 from salespulse.kpis.models import Kpi
 from salespulse.lib.charts import plan_fact_chart
@@ -43,6 +44,7 @@ class MonthPage:
     days: list[DayRow]
     weeks: list[WeekRow]
     chart: SafeString
+    bonus: Statement | None = None  # the month's bonus at the same cut-off
 
 
 def month_page(employee: Employee, period: Period, today: date, kpi_code: str | None) -> MonthPage:
@@ -53,7 +55,8 @@ def month_page(employee: Employee, period: Period, today: date, kpi_code: str | 
     figures = load([employee], *span_for(period), kpi_codes=[k.code for k in kpis])
     summary = [(k, figures.seller(employee, k.code, period, cut)) for k in kpis]
     kpi = next((k for k in kpis if k.code == kpi_code), kpis[0] if kpis else None)
-    page = MonthPage(employee, period, kpis, summary, kpi, [], [], mark_safe(""))
+    bonus = next(iter(statements([employee], period, today, adjustments=True)), None)
+    page = MonthPage(employee, period, kpis, summary, kpi, [], [], mark_safe(""), bonus)
     if kpi is None:
         return page
     engine, series = figures.engine, figures.series[employee.pk]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from salespulse.bonus.payroll import Statement, statements
 from salespulse.kpis.figures import load, span_for
 from salespulse.kpis.models import Kpi
 from salespulse.lib import attention
@@ -51,6 +52,7 @@ class DayPage:
     status: DayStatus
     missed: list[date]  # earlier working days with no report
     returned: list[DayReport]  # reports the head sent back
+    bonus: Statement | None = None  # the month's bonus at the same cut-off
 
 
 def day_page(employee: Employee, day: date, today: date) -> DayPage:
@@ -93,4 +95,5 @@ def day_page(employee: Employee, day: date, today: date) -> DayPage:
         status=days.get(day, DayStatus.OPEN),
         missed=missed,
         returned=returned,
+        bonus=next(iter(statements([employee], month, today)), None),
     )
