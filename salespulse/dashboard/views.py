@@ -21,8 +21,9 @@ from salespulse.dashboard.funnel import (
 )
 from salespulse.dashboard.seller import points_table, reports_table, seller_page
 from salespulse.front.views import local_today
+from salespulse.kpis import planning
 from salespulse.kpis.recount import recount_pending
-from salespulse.lib.periods import PERIOD_NAMES, Period, named_period
+from salespulse.lib.periods import PERIOD_NAMES, Period, named_period, next_month
 from salespulse.org import access
 from salespulse.reports.cutoffs import cutoffs
 
@@ -104,6 +105,8 @@ def department(request: HttpRequest, code: str) -> HttpResponse:
         "export_tables": export_tables,
         "funnel_verdict": verdict(funnel_data) if funnel_data.bottleneck else None,
         "recounting": recount_pending([dept]),
+        "no_plan_next": planning.missing_next_month(dept, today),
+        "next_month": next_month(today),
     }
     return render(request, "dashboard/department.html", context)
 
