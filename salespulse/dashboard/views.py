@@ -26,6 +26,7 @@ from salespulse.kpis.recount import recount_pending
 from salespulse.lib.periods import PERIOD_NAMES, Period, named_period, next_month
 from salespulse.org import access
 from salespulse.reports.cutoffs import cutoffs
+from salespulse.reports.trail import corrected_unseen
 
 # Attention items and late sellers shown on the cards before "and N more".
 CARD_ITEMS = 6
@@ -106,6 +107,7 @@ def department(request: HttpRequest, code: str) -> HttpResponse:
         "funnel_verdict": verdict(funnel_data) if funnel_data.bottleneck else None,
         "recounting": recount_pending([dept]),
         "no_plan_next": planning.missing_next_month(dept, today),
+        "corrected": corrected_unseen([dept]),
         "next_month": next_month(today),
     }
     return render(request, "dashboard/department.html", context)
