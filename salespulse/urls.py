@@ -29,3 +29,8 @@ urlpatterns = [
     path("crm/", include("salespulse.crm.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "salespulse.front.views.bad_request"
+handler403 = "salespulse.front.views.permission_denied"
+handler404 = "salespulse.front.views.page_not_found"
+handler500 = "salespulse.front.views.server_error"
