@@ -36,6 +36,10 @@ class NewSeller:
     hired_on: date | None = None
 
 
+# The order a single message is picked in (the command line reports one problem at a time).
+FIELDS = ("login", "name", "role", "timezone", "extension", "email")
+
+
 def check(new: NewSeller) -> dict[str, str]:
     """Field -> why it is refused; empty when the seller can be added."""
     User = get_user_model()
@@ -43,9 +47,14 @@ def check(new: NewSeller) -> dict[str, str]:
     try:
         User.username_validator(new.login)
     except ValidationError as e:
-        errors["login"] = " ".join(e.messages)
+        errors["login"] = _("Bad login '%(login)s': %(why)s") % {
+            "login": new.login,
+            "why": " ".join(e.messages),
+        }
     if not new.login:
         errors["login"] = _("Enter a login.")
+    elif "login" in errors:
+        pass
     elif User.objects.filter(username__iexact=new.login).exists():
         errors["login"] = _("Login already taken: %(login)s") % {"login": new.login}
     if not " ".join(new.name.split()):
@@ -62,7 +71,7 @@ def check(new: NewSeller) -> dict[str, str]:
     if new.extension:
         holder = taken_by(new.extension)
         if holder is not None:
-            errors["extension"] = _("%(key)s already belongs to %(who)s") % {
+            errors["extension"] = _("Extension %(key)s already belongs to %(who)s") % {
                 "key": new.extension,
                 "who": holder.user.username,
             }
