@@ -239,3 +239,25 @@ def test_nobody_else_enters_or_removes_an_absence(client, org):
         },
     )
     assert not Absence.objects.filter(employee=south_seller).exists()
+
+
+def test_split_by_typed_weights(client, org):
+    carl = make_seller("carl", org["north"], "salesperson", last_name="Чернов")
+    page = (
+        login(client, org["head"])
+        .post(
+            URL,
+            {
+                "action": "distribute",
+                "kpi": "deals_count",
+                "total": "40",
+                "method": "typed",
+                f"w_{org['bob'].pk}": "3",
+                f"w_{carl.pk}": "1",
+            },
+        )
+        .content.decode()
+    )
+    assert f'name="{field(org["bob"], "deals_count")}" value="30"' in page
+    assert f'name="{field(carl, "deals_count")}" value="10"' in page
+    assert not Plan.objects.exists()  # filled in, saved only by the one save

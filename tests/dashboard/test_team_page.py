@@ -5,8 +5,11 @@ from datetime import UTC, date, datetime
 import pytest
 from django.contrib.auth import authenticate
 
+from salespulse.dashboard.leaderboard import build as leaderboard
 from salespulse.kpis.models import Recount
+from salespulse.lib.periods import Period
 from salespulse.org.models import Employee
+from salespulse.reports.notify.reminders import due_reminders
 from salespulse.telephony.models import AgentAlias
 from tests.factories import make_department, make_director, make_head, make_seller, role
 
@@ -123,3 +126,19 @@ def test_marking_left_keeps_history_and_takes_them_out_of_next_months_plans(clie
         in client.get("/departments/north/plans/?month=2026-03").content.decode()
     )
     assert client.get("/sellers/ann/").status_code == 200  # history stays
+
+
+def test_a_seller_who_left_gets_no_reminder_and_no_place_in_next_months_ranking(client, org):
+    ann = make_seller("ann", org["north"], "cold_caller")
+    ann.user.email = "ann@example.com"
+    ann.user.save()
+    before_deadline = datetime(2026, 3, 20, 15, 45, tzinfo=UTC)  # 18:45 in Moscow
+    assert len(due_reminders(before_deadline)) == 1
+    april = Period.of("month", date(2026, 4, 1))
+    assert [
+        line.seller for line in leaderboard(org["north"], "calls", april, date(2026, 4, 1)).lines
+    ] == [ann]
+    client.force_login(org["head"])
+    client.post(f"{URL}ann/left/", {"left_on": "2026-03-19"})
+    assert due_reminders(before_deadline) == []
+    assert leaderboard(org["north"], "calls", april, date(2026, 4, 1)).lines == []
