@@ -164,6 +164,10 @@ def seller(request: HttpRequest, login: str) -> HttpResponse:
         "points_table": export_tables[0],
         "seller_funnel_html": seller_funnel_html(funnel_data, employee),
         "own": request.user == employee.user,
+        # A head (not the seller) may enter the seller's absences on the plans page.
+        "manages": request.user != employee.user
+        and employee.department_id is not None
+        and access.can_manage(request.user, employee.department),
         "grains": [("day", _("by day")), ("week", _("by week")), ("month", _("by month"))],
     }
     return render(request, "dashboard/seller.html", context)

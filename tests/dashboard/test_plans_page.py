@@ -261,3 +261,10 @@ def test_split_by_typed_weights(client, org):
     assert f'name="{field(org["bob"], "deals_count")}" value="30"' in page
     assert f'name="{field(carl, "deals_count")}" value="10"' in page
     assert not Plan.objects.exists()  # filled in, saved only by the one save
+
+
+def test_the_seller_page_leads_a_head_to_the_sellers_absences(client, org):
+    page = login(client, org["head"]).get("/sellers/ann/").content.decode()
+    assert "/departments/north/plans/?month=2026-03#absences" in page
+    own = login(client, org["ann"].user).get("/sellers/ann/").content.decode()
+    assert "#absences" not in own
