@@ -268,3 +268,26 @@ def test_the_seller_page_leads_a_head_to_the_sellers_absences(client, org):
     assert "/departments/north/plans/?month=2026-03#absences" in page
     own = login(client, org["ann"].user).get("/sellers/ann/").content.decode()
     assert "#absences" not in own
+
+
+def test_the_grid_costs_the_same_queries_for_two_sellers_or_eight(client, org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.post(URL, {"action": "copy"}).status_code == 200
+        return len(ctx.captured_queries)
+
+    login(client, org["head"])
+    few = queries()
+    for n in range(6):
+        make_seller(f"extra{n}", org["north"], "cold_caller" if n % 2 else "salesperson")
+    assert queries() == few
+
+
+def test_the_page_speaks_english_when_chosen(client, org):
+    login(client, org["head"])
+    client.cookies["django_language"] = "en"
+    page = client.get(URL).content.decode()
+    assert "Copy last month" in page and "Save plans" in page and "Talk time, h:mm" in page
