@@ -112,7 +112,9 @@ def plans(request: HttpRequest, code: str) -> HttpResponse:
             else:
                 planning.change_by(grid, percent, lang)
         elif action == "distribute":
-            kpi = next((k for k in grid.kpis if k.code == request.POST.get("kpi")), None)
+            # A ratio's plan (an average check) is a level, not a total to split.
+            code = request.POST.get("kpi")
+            kpi = next((k for k in grid.kpis if k.code == code and k.is_additive), None)
             total = planning.parse_total(request.POST.get("total", ""), kpi) if kpi else None
             if kpi is None or total is None:
                 messages.error(request, _("Choose a KPI and enter the department's total."))

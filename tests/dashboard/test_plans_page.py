@@ -291,3 +291,10 @@ def test_the_page_speaks_english_when_chosen(client, org):
     client.cookies["django_language"] = "en"
     page = client.get(URL).content.decode()
     assert "Copy last month" in page and "Save plans" in page and "Talk time, h:mm" in page
+
+
+def test_a_ratio_is_not_split(client, org):
+    page = login(client, org["head"]).post(
+        URL, {"action": "distribute", "kpi": "avg_check", "total": "50000", "method": "equal"}
+    )
+    assert "Выберите показатель" in page.content.decode()
