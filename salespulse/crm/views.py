@@ -6,8 +6,6 @@ every account manager of their departments; outsiders get 404.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -25,7 +23,7 @@ from salespulse.crm.clients import PORTFOLIO_KPIS
 from salespulse.crm.importer import FORMATS, ImportFailed, import_file
 from salespulse.crm.models import ColumnMapping, ImportRun
 from salespulse.crm.report import client_report
-from salespulse.lib import fmt
+from salespulse.dashboard.exporting import export_response
 from salespulse.lib.crm.clients import (
     AT_RISK_AFTER,
     LOST_AFTER,
@@ -35,6 +33,7 @@ from salespulse.lib.crm.clients import (
     sort_lines,
 )
 from salespulse.lib.periods import Period
+from salespulse.lib.table import Column, Table
 from salespulse.org import access
 
 STATUS_NAMES = {
@@ -87,9 +86,9 @@ def clients(request: HttpRequest, login: str) -> HttpResponse:
         sort = "name"
     descending = request.GET.get("dir") == "desc"
     lines = sort_lines(client_report(manager, start, end, today, at_risk, lost), sort, descending)
-    export = request.GET.get("format")
-    if export in ("csv", "xlsx"):
-        return _export(lines, export, manager.login, start, end)
+    period = Period("range", start, end)
+    if (response := export_response(request, [clients_table(lines)], period=period)) is not None:
+        return response
     totals = {
         "clients": len(lines),
         "deals": sum(line.deals for line in lines),
@@ -117,62 +116,35 @@ def clients(request: HttpRequest, login: str) -> HttpResponse:
     )
 
 
-def _headers() -> list[str]:
-    return [
-        _("Client"),
-        _("Handed over"),
-        _("Deals in the period"),
-        _("Sum in the period"),
-        _("Last purchase"),
-        _("Repeat buyer"),
-        _("Status"),
-    ]
-
-
-def _row(line: ClientLine) -> list[object]:
-    return [
-        line.name,
-        line.handed_over_on,
-        line.deals,
-        line.amount,
-        line.last_purchase,
-        _("yes") if line.is_repeat_buyer else _("no"),
-        str(STATUS_NAMES[line.status]),
-    ]
-
-
-def _export(lines: list[ClientLine], kind: str, login: str, start: date, end: date) -> HttpResponse:
-    name = f"clients-{login}-{start:%Y%m%d}-{end:%Y%m%d}.{kind}"
-    if kind == "csv":
-        buffer = io.StringIO()
-        # `;` and a BOM: what Excel with Russian settings opens without asking.
-        writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-        writer.writerow(_headers())
-        for line in lines:
-            writer.writerow(
-                fmt.date_ru(v) if isinstance(v, date) else
-                format(v, "f").replace(".", ",") if isinstance(v, Decimal) else v
-                for v in _row(line)
-            )  # fmt: skip
-        response = HttpResponse(
-            "\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8"
+def clients_table(lines: list[ClientLine]) -> Table:
+    """The client report as the one exporter writes it (dashboard.exporting): the screen's
+    columns with their units, so the file holds the numbers the page shows."""
+    table = Table(
+        "clients",
+        _("Clients"),
+        [
+            Column("client", _("Client")),
+            Column("handed_over_on", _("Handed over"), "date"),
+            Column("deals", _("Deals in the period"), "count"),
+            Column("amount", _("Sum in the period"), "money"),
+            Column("last_purchase", _("Last purchase"), "date"),
+            Column("last_amount", _("Last purchase sum"), "money"),
+            Column("repeat", _("Repeat buyer")),
+            Column("status", _("Status")),
+        ],
+    )
+    for line in lines:
+        table.add(
+            line.name,
+            line.handed_over_on,
+            line.deals,
+            line.amount,
+            line.last_purchase,
+            line.last_amount if line.last_purchase else None,
+            _("yes") if line.is_repeat_buyer else _("no"),
+            str(STATUS_NAMES[line.status]),
         )
-    else:
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet(_("Clients"))
-        sheet.append(_headers())
-        for line in lines:
-            sheet.append(_row(line))
-        out = io.BytesIO()
-        book.save(out)
-        response = HttpResponse(
-            out.getvalue(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return table
 
 
 # --- the admin's import page ---------------------------------------------------------------

@@ -21,10 +21,12 @@ from salespulse.dashboard.funnel import (
 )
 from salespulse.dashboard.seller import points_table, reports_table, seller_page
 from salespulse.front.views import local_today
+from salespulse.kpis import planning
 from salespulse.kpis.recount import recount_pending
-from salespulse.lib.periods import PERIOD_NAMES, Period, named_period
+from salespulse.lib.periods import PERIOD_NAMES, Period, named_period, next_month
 from salespulse.org import access
 from salespulse.reports.cutoffs import cutoffs
+from salespulse.reports.trail import corrected_unseen
 
 # Attention items and late sellers shown on the cards before "and N more".
 CARD_ITEMS = 6
@@ -108,6 +110,9 @@ def department(request: HttpRequest, code: str) -> HttpResponse:
         "export_tables": export_tables,
         "funnel_verdict": verdict(funnel_data) if funnel_data.bottleneck else None,
         "recounting": recount_pending([dept]),
+        "no_plan_next": planning.missing_next_month(dept, today),
+        "corrected": corrected_unseen([dept]),
+        "next_month": next_month(today),
     }
     return render(request, "dashboard/department.html", context)
 
@@ -163,6 +168,10 @@ def seller(request: HttpRequest, login: str) -> HttpResponse:
         "points_table": export_tables[0],
         "seller_funnel_html": seller_funnel_html(funnel_data, employee),
         "own": request.user == employee.user,
+        # A head (not the seller) may enter the seller's absences on the plans page.
+        "manages": request.user != employee.user
+        and employee.department_id is not None
+        and access.can_manage(request.user, employee.department),
         "grains": [("day", _("by day")), ("week", _("by week")), ("month", _("by month"))],
     }
     return render(request, "dashboard/seller.html", context)

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from salespulse.org import access
 
@@ -29,3 +30,42 @@ def home(request: HttpRequest) -> HttpResponse:
     if departments:
         return redirect("departments")
     return render(request, "front/departments.html", {"departments": departments})
+
+
+# Error pages in the app's layout and the user's language, with a way back. Django calls
+# these for DEBUG=False; the 500 page must not fail itself, so it falls back to plain text.
+def _error(request: HttpRequest, status: int, title: str, text: str) -> HttpResponse:
+    context = {"status": status, "title": title, "text": text}
+    return render(request, "front/error.html", context, status=status)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(
+        request,
+        404,
+        _("Page not found"),
+        _("There is no such page, or it is not open to you."),
+    )
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, 403, _("No access"), _("This page is not open to your role."))
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, 400, _("Bad request"), _("The request could not be understood."))
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    try:
+        return _error(
+            request,
+            500,
+            _("Something went wrong"),
+            _("The error is logged. Try again in a minute; if it repeats, tell your admin."),
+        )
+    except Exception:  # the database or a template is what failed: say it plainly
+        return HttpResponse(
+            "<!doctype html><title>500</title><p>Server error. <a href='/'>salespulse</a></p>",
+            status=500,
+        )

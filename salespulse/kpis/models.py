@@ -276,6 +276,35 @@ class Plan(models.Model):
             raise ValidationError({"start": _("A weekly plan starts on a Monday.")})
 
 
+class PlanChange(models.Model):
+    """One change of a seller's monthly plan from the plans page: who, when, from what to what.
+
+    Never changed once written; an empty old value is the role default, an empty new value
+    a plan taken back to the role default.
+    """
+
+    employee = models.ForeignKey(
+        "org.Employee", on_delete=models.CASCADE, related_name="plan_changes"
+    )
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(_("month"))
+    old_value = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    new_value = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("changed at"))
+
+    class Meta:
+        verbose_name = _("plan change")
+        verbose_name_plural = _("plan changes")
+        ordering = ["-changed_at", "-pk"]
+        indexes = [models.Index(fields=["month", "employee"], name="planchange_month_employee")]
+
+    def __str__(self) -> str:
+        return f"{self.employee_id} · {self.kpi_id} · {self.month:%m.%Y}"
+
+
 class DepartmentPlan(models.Model):
     """A department's monthly plan set explicitly; otherwise it is the sum of its sellers'."""
 

@@ -24,7 +24,7 @@ from salespulse.kpis.facts import set_reported_facts, withdraw_reported_facts
 from salespulse.kpis.models import DailyFact, Kpi
 from salespulse.lib import fmt
 from salespulse.org.models import Employee
-from salespulse.reports.models import DayReport, ReportVersion
+from salespulse.reports.models import DayReport, ReportEvent, ReportVersion
 from salespulse.reports.status import deadline, local_today
 
 
@@ -165,7 +165,9 @@ def submit(
             report = _save_report(employee, day, data.base_version, comment, late, now)
             ReportVersion.objects.create(
                 report=report,
-                number=report.version,
+                # Versions count the seller's saves only (1, 2, 3): a head's return bumps
+                # report.version (the lock), not the numbering the head reads.
+                number=ReportVersion.objects.filter(report=report).count() + 1,
                 values={c: str(v) for c, v in values.items()},
                 corrections=corrections,
                 comment=comment,
@@ -226,12 +228,17 @@ def return_report(report: DayReport, head, comment: str, now: datetime | None = 
         raise ClosingError(_("Say what needs correcting."))
     if report.status != DayReport.Status.SUBMITTED:
         raise ClosingError(_("This report has already been returned."), status=409)
-    updated = DayReport.objects.filter(pk=report.pk, version=report.version).update(
-        status=DayReport.Status.RETURNED,
-        returned_comment=comment,
-        returned_by=head,
-        returned_at=now or timezone.now(),
-        version=F("version") + 1,
-    )
-    if not updated:
-        raise Conflict()
+    now = now or timezone.now()
+    with transaction.atomic():
+        updated = DayReport.objects.filter(pk=report.pk, version=report.version).update(
+            status=DayReport.Status.RETURNED,
+            returned_comment=comment,
+            returned_by=head,
+            returned_at=now,
+            version=F("version") + 1,
+        )
+        if not updated:
+            raise Conflict()
+        ReportEvent.objects.create(
+            report=report, kind=ReportEvent.Kind.RETURNED, author=head, at=now, text=comment
+        )

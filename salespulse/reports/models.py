@@ -32,6 +32,9 @@ class DayReport(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
+    # When a head last marked the report as seen: a correction after a return is flagged
+    # on the board and in the digest until then.
+    seen_at = models.DateTimeField(_("seen by the head"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("daily report")
@@ -42,6 +45,16 @@ class DayReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employee} · {self.day:%d.%m.%Y}"
+
+    @property
+    def corrected_unseen(self) -> bool:
+        """Resubmitted after a return and not yet marked as seen by a head."""
+        return (
+            self.status == self.Status.SUBMITTED
+            and self.returned_at is not None
+            and self.submitted_at > self.returned_at
+            and (self.seen_at is None or self.seen_at < self.submitted_at)
+        )
 
 
 class ReportVersion(models.Model):
@@ -72,6 +85,31 @@ class ReportVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report} v{self.number}"
+
+
+class ReportEvent(models.Model):
+    """What a head did with a report: returned it, commented, marked it as seen."""
+
+    class Kind(models.TextChoices):
+        RETURNED = "returned", _("returned for correction")
+        COMMENT = "comment", _("comment")
+        SEEN = "seen", _("seen")
+
+    report = models.ForeignKey(DayReport, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField()
+    text = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("report event")
+        verbose_name_plural = _("report events")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.report} · {self.kind}"
 
 
 class Notification(models.Model):

@@ -10,4 +10,6 @@ urlpatterns = [
     path("sellers/<str:login>/", views.seller_month, name="seller-month"),
     path("sellers/<str:login>/<str:day>/", views.seller_report, name="seller-report"),
     path("sellers/<str:login>/<str:day>/return/", views.return_report, name="return"),
+    path("sellers/<str:login>/<str:day>/comment/", views.comment_report, name="comment"),
+    path("sellers/<str:login>/<str:day>/seen/", views.mark_seen, name="seen"),
 ]

@@ -15,7 +15,7 @@ from salespulse.lib import fmt
 from salespulse.lib.periods import Period, next_month
 from salespulse.org import access
 from salespulse.org.models import Employee
-from salespulse.reports import closing
+from salespulse.reports import closing, trail
 from salespulse.reports.models import DayReport
 from salespulse.reports.month import month_page
 from salespulse.reports.myday import day_page
@@ -112,19 +112,15 @@ def _submission(request: HttpRequest) -> closing.Submission:
 
 @login_required
 def seller_report(request: HttpRequest, login: str, day: str) -> HttpResponse:
-    """A head's look at one report: every version with who/when, and the return form."""
+    """A head's look at one report: its trail (versions with what changed, returns, comments,
+    the seller's answers), the day's recorded figures and plan, and what a head can do."""
     seller = access.get_seller_or_404(request.user, login)
     the_day = _parse_day(day)
     report = (
         DayReport.objects.filter(employee=seller, day=the_day).select_related("returned_by").first()
     )
-    versions = list(report.versions.select_related("author")) if report else []
-    can_return = (
-        report is not None
-        and report.status == DayReport.Status.SUBMITTED
-        and access.can_manage(request.user, seller.department)
-    )
     kpis = {k.code: k for k in (seller.sales_role.ordered_kpis() if seller.sales_role else [])}
+    manages = access.can_manage(request.user, seller.department)
     return render(
         request,
         "reports/seller_report.html",
@@ -132,26 +128,58 @@ def seller_report(request: HttpRequest, login: str, day: str) -> HttpResponse:
             "seller": seller,
             "day": the_day,
             "report": report,
-            "versions": versions,
-            "can_return": can_return,
+            "steps": trail.trail(report, kpis) if report else [],
+            "lines": trail.day_lines(seller, the_day, report),
+            "manages": manages and report is not None,
+            "can_return": manages
+            and report is not None
+            and report.status == DayReport.Status.SUBMITTED,
             "kpis": kpis,
         },
     )
 
 
-@login_required
-@require_POST
-def return_report(request: HttpRequest, login: str, day: str) -> HttpResponse:
+def _managed_report(request: HttpRequest, login: str, day: str) -> DayReport:
     seller = access.get_seller_or_404(request.user, login)
     if not access.can_manage(request.user, seller.department):
         raise Http404("No such report")
-    report = get_object_or_404(DayReport, employee=seller, day=_parse_day(day))
+    return get_object_or_404(DayReport, employee=seller, day=_parse_day(day))
+
+
+@login_required
+@require_POST
+def return_report(request: HttpRequest, login: str, day: str) -> HttpResponse:
+    report = _managed_report(request, login, day)
     try:
         closing.return_report(report, request.user, request.POST.get("comment", ""))
     except closing.ClosingError as e:
         messages.error(request, e.message)
     else:
-        messages.success(request, _("The report is returned to %(name)s.") % {"name": seller})
+        messages.success(
+            request, _("The report is returned to %(name)s.") % {"name": report.employee}
+        )
+    return redirect("reports:seller-report", login=login, day=day)
+
+
+@login_required
+@require_POST
+def comment_report(request: HttpRequest, login: str, day: str) -> HttpResponse:
+    report = _managed_report(request, login, day)
+    try:
+        trail.comment(report, request.user, request.POST.get("comment", ""))
+    except closing.ClosingError as e:
+        messages.error(request, e.message)
+    else:
+        messages.success(request, _("Comment saved."))
+    return redirect("reports:seller-report", login=login, day=day)
+
+
+@login_required
+@require_POST
+def mark_seen(request: HttpRequest, login: str, day: str) -> HttpResponse:
+    report = _managed_report(request, login, day)
+    trail.mark_seen(report, request.user)
+    messages.success(request, _("Marked as seen."))
     return redirect("reports:seller-report", login=login, day=day)
 
 

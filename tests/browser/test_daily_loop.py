@@ -56,9 +56,9 @@ def test_close_the_day_then_the_head_returns_it_and_the_seller_corrects_it(phone
     assert_fits_the_phone(phone)
     phone.click(f"a[href='/reports/sellers/petrov/{today.isoformat()}/']")
     phone.wait_for_load_state("networkidle")
-    assert phone.locator("section.version").count() == 1
-    phone.fill("textarea[name=comment]", "Лиды не сходятся с CRM")
-    phone.click("form.card button.primary")
+    assert phone.locator("li.step.version").count() == 1
+    phone.fill("form[action$='/return/'] textarea[name=comment]", "Лиды не сходятся с CRM")
+    phone.click("form[action$='/return/'] button.primary")
     phone.wait_for_load_state("networkidle")
     report.refresh_from_db()
     assert report.status == DayReport.Status.RETURNED

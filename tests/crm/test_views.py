@@ -39,7 +39,10 @@ def test_it_checks_ownership(client, company):
     ]:
         client.force_login(user)
         assert client.get(url("novikova"), MARCH).status_code == status, user
-        assert client.get(url("novikova"), MARCH | {"format": "csv"}).status_code == status
+        assert (
+            client.get(url("novikova"), MARCH | {"export": "clients", "format": "csv"}).status_code
+            == status
+        )
     client.logout()
     assert client.get(url("novikova")).status_code == 302
 
@@ -72,14 +75,22 @@ def test_the_report_renders_in_a_fixed_number_of_queries(
 def test_xlsx_and_csv_exports_carry_the_report(client, company):
     load(company)
     client.force_login(company["head_accounts"])
-    response = client.get(url("novikova"), MARCH | {"format": "xlsx", "sort": "name"})
+    response = client.get(
+        url("novikova"), MARCH | {"export": "clients", "format": "xlsx", "sort": "name"}
+    )
     assert response["Content-Disposition"].endswith('.xlsx"')
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
     assert len(rows) == 5
     alfa = next(r for r in rows if r[0] == "ООО «Альфа»")
     assert alfa[1].date() == date(2026, 1, 10) and alfa[2] == 2 and alfa[3] == 100000
+    # Through the one exporter: the screen's number formats, dates as dd.mm.yyyy.
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet["D2"].number_format == '#,##0.00 "₽"' and sheet["C2"].number_format == "#,##0"
+    assert sheet["B2"].number_format == "DD.MM.YYYY"
 
-    text = client.get(url("novikova"), MARCH | {"format": "csv"}).content.decode("utf-8-sig")
+    text = client.get(
+        url("novikova"), MARCH | {"export": "clients", "format": "csv"}
+    ).content.decode("utf-8-sig")
     assert "ООО «Альфа»;10.01.2026;2;100000,00;20.03.2026;" in text
 
 

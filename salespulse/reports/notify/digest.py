@@ -38,6 +38,7 @@ from salespulse.reports.notify.jobs import Job, existing_claims, still_to_send
 from salespulse.reports.notify.mail import absolute_url, lang
 from salespulse.reports.notify.schedule import digest_due
 from salespulse.reports.status import DayStatus, statuses
+from salespulse.reports.trail import corrected_unseen
 
 # How far back to look for the last working day (the Russian New Year break is ~10 days).
 LOOKBACK = timedelta(days=31)
@@ -76,6 +77,8 @@ class Section:
     late: list[Employee] = field(default_factory=list)
     behind: list[Behind] = field(default_factory=list)
     forecasts: list[Forecast] = field(default_factory=list)
+    # "Name dd.mm.yyyy": corrected after a return, not yet marked as seen by a head.
+    corrected: list[str] = field(default_factory=list)
 
 
 def last_working_day(calendar: WorkCalendar, today: date) -> date | None:
@@ -135,6 +138,11 @@ def sections(sellers: list[Employee], day: date, now: datetime) -> dict[int, Sec
             result[seller.department_id].behind.append(Behind(seller, items))
     for section in result.values():
         section.behind.sort(key=lambda b: -b.worst)
+    for report in corrected_unseen([s.department for s in result.values()]):
+        if report.employee.department_id in result:
+            result[report.employee.department_id].corrected.append(
+                f"{report.employee} {fmt.date_ru(report.day)}"
+            )
     return result
 
 
@@ -226,6 +234,7 @@ def _context_factory(head: AbstractBaseUser, day: date, parts: list[Section]):
                     "url": absolute_url("department", code=part.department.code),
                     "missing": [str(e) for e in part.missing],
                     "late": [str(e) for e in part.late],
+                    "corrected": part.corrected,
                     "behind": [
                         {
                             "seller": str(b.seller),

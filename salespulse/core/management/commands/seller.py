@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from datetime import date
 
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.core.validators import validate_email
-from django.db import transaction
 
-from salespulse.kpis import recount
-from salespulse.kpis.models import Recount, Role
-from salespulse.org.models import Department, Employee
+from salespulse.kpis.models import Role
+from salespulse.org import team
+from salespulse.org.models import Department
 
 
 def _one_line(error: ValidationError) -> str:
@@ -50,23 +47,11 @@ class Command(BaseCommand):
             self.add(options)
 
     def add(self, options: dict[str, object]) -> None:
-        User = get_user_model()
         login = str(options["login"]).strip()
         name = " ".join(str(options["name"]).split())
-        extension = str(options["extension"]).strip()
-        tz = str(options["timezone"]).strip()
-        email = str(options["email"]).strip()
         password = options["password"]
-
-        try:
-            User.username_validator(login)
-        except ValidationError as exc:
-            raise CommandError(f"Bad login {login!r}: {_one_line(exc)}") from None
         if not name:
             raise CommandError('A seller needs a name: --name "Имя Фамилия"')
-        first_name, _, last_name = name.partition(" ")
-        if tz not in zoneinfo.available_timezones():
-            raise CommandError(f"Unknown time zone: {tz} (use an IANA name like Asia/Omsk)")
         hired = None
         if options["hired"] is not None:
             try:
@@ -75,57 +60,41 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"Bad date for --hired: {options['hired']!r} (use YYYY-MM-DD)"
                 ) from None
-        if email:
-            try:
-                validate_email(email)
-            except ValidationError:
-                raise CommandError(f"Bad e-mail address: {email}") from None
-
-        with transaction.atomic():
-            if User.objects.filter(username__iexact=login).exists():
-                raise CommandError(f"Login already taken: {login}")
-            try:
-                role = Role.objects.get(code=options["role"])
-            except Role.DoesNotExist:
-                known = ", ".join(Role.objects.values_list("code", flat=True))
-                raise CommandError(
-                    f"Unknown role: {options['role']} (known: {known or 'none'})"
-                ) from None
-            try:
-                department = Department.objects.get(code=options["department"])
-            except Department.DoesNotExist:
-                raise CommandError(f"Unknown department: {options['department']}") from None
-            if extension:
-                holder = Employee.objects.filter(extension=extension).select_related("user").first()
-                if holder is not None:
-                    raise CommandError(
-                        f"Extension {extension} already belongs to {holder.user.username}"
-                    )
-
-            user = User(username=login, first_name=first_name, last_name=last_name, email=email)
-            if password is not None:
-                try:
-                    password_validation.validate_password(str(password), user)
-                except ValidationError as exc:
-                    raise CommandError(f"Password refused: {_one_line(exc)}") from None
-                user.set_password(str(password))
-            else:
-                user.set_unusable_password()
-            user.save()
-            Employee.objects.create(
-                user=user,
-                position=Employee.Position.SELLER,
-                department=department,
-                sales_role=role,
-                timezone=tz,
-                extension=extension,
-                hired_on=hired,
+        try:
+            role = Role.objects.get(code=options["role"])
+        except Role.DoesNotExist:
+            known = ", ".join(Role.objects.values_list("code", flat=True))
+            raise CommandError(
+                f"Unknown role: {options['role']} (known: {known or 'none'})"
+            ) from None
+        try:
+            department = Department.objects.get(code=options["department"])
+        except Department.DoesNotExist:
+            raise CommandError(f"Unknown department: {options['department']}") from None
+        # The same checks and the same creation as the head's team page (org.team).
+        new = team.NewSeller(
+            login=login,
+            name=name,
+            role=role,
+            department=department,
+            extension=str(options["extension"]).strip(),
+            email=str(options["email"]).strip(),
+            timezone=str(options["timezone"]).strip(),
+            hired_on=hired,
+        )
+        errors = team.check(new)
+        if errors:
+            raise CommandError(next(errors[f] for f in team.FIELDS if f in errors))
+        if password is not None:
+            first_name, _sep, last_name = name.partition(" ")
+            user = get_user_model()(
+                username=login, first_name=first_name, last_name=last_name, email=new.email
             )
-            if extension:
-                # Calls stored before, on an extension nobody had: the worker moves them.
-                recount.request(
-                    Recount.Kind.AGENTS, {"sources": None}, [department.pk], "new extension"
-                )
+            try:
+                password_validation.validate_password(str(password), user)
+            except ValidationError as exc:
+                raise CommandError(f"Password refused: {_one_line(exc)}") from None
+        team.add_seller(new, None if password is None else str(password))
 
         self.stdout.write(f"Продавец {name} ({login}) добавлен: {department.name}, {role.name_ru}.")
         if password is None:
