@@ -63,9 +63,10 @@ def links(request: HttpRequest) -> list[Link]:
             Link(_("Team"), reverse("team", args=[code])),
             Link(_("Funnel"), reverse("department-funnel", args=[code])),
             Link(_("Leaderboard"), reverse("leaderboard", args=[code])),
+            Link(_("Bonuses"), reverse("bonus:payroll", args=[code])),
         ]
     elif departments:
-        # Each department's board links to its plans, team, funnel and leaderboard.
+        # Each department's board links to its plans, team, funnel, leaderboard, bonuses.
         result.append(Link(_("Departments"), reverse("departments")))
     if any(d.has_managers for d in departments):
         result.append(Link(_("Clients"), reverse("crm-managers")))
