@@ -9,6 +9,16 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def _own_data_dir(settings, worker_id):
+    # Two test processes (pytest-xdist) must not share the data directory's files: the
+    # demo writes its PBX's CDR database there, uploads wait there for the worker.
+    if worker_id != "master":
+        settings.DATA_DIR = settings.DATA_DIR / worker_id
+        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        settings.MEDIA_ROOT = settings.DATA_DIR / "uploads"
+
+
+@pytest.fixture(autouse=True)
 def _no_login_throttling(settings):
     # client.login() authenticates without a request, which django-axes refuses; the
     # throttling has its own tests (tests/test_login_throttling.py) that turn it on.
