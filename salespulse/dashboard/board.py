@@ -299,6 +299,14 @@ def _line(
         if kpi.code not in own:
             cells.append(None)
             continue
+        if (
+            not detail
+            and not kpi.is_additive
+            and figures.engine.plan(kpi.code, series, board.period.start, board.period.end) is None
+        ):
+            # The overview judges a ratio or a percentage only against a planned level.
+            cells.append(None)
+            continue
         result = figures.engine.evaluate(kpi.code, series, board.period, cut, compare=detail)
         spark = _spark(figures, kpi.code, series, board.as_of, SPARK_WEEKS) if detail else []
         cells.append(make_cell(kpi, result, spark, judged=today_status != DayStatus.OPEN))

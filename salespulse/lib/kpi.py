@@ -418,9 +418,12 @@ class Engine:
 
     def person_days(self, who: Series | Group, start: date, end: date) -> int:
         """Working days of a seller, or of every member of a team added up."""
-        if isinstance(who, Group):
-            return sum(self.working_days(m, start, end) for m in who.members)
-        return self.working_days(who, start, end)
+        if isinstance(who, Series):
+            return self.working_days(who, start, end)
+        key = ("person_days", start, end)
+        if key not in who.memo:
+            who.memo[key] = sum(self.working_days(m, start, end) for m in who.members)
+        return who.memo[key]
 
     @staticmethod
     def is_working(who: Series | Group, day: date) -> bool:
