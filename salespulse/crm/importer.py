@@ -483,8 +483,11 @@ def import_file(
     file_name: str = "",
     user: Any = None,
     progress: Progress | None = None,
+    queued: Any = None,
 ) -> ImportResult:
-    """Read a CRM export and save it. Raises `ImportFailed` when the file is refused whole."""
+    """Read a CRM export and save it. Raises `ImportFailed` when the file is refused whole.
+
+    `queued`: the worker's run of an upload, which records the outcome."""
     result = ImportResult(kind=kind, file_name=file_name)
     started = clock.monotonic()
     try:
@@ -507,7 +510,7 @@ def import_file(
                     if isinstance(item, RowError):
                         result.error(item)
                 result.seconds = clock.monotonic() - started
-                return _record(save_clients(good, source, result), user)
+                return _record(save_clients(good, source, result), user, queued)
             merged = formats.merge_deals(formats.read_deals(rows, layout, company_tz(), header[1]))
         except TabularError as e:
             raise ImportFailed(e.message, line=e.line or 0, **e.params) from None
@@ -516,7 +519,7 @@ def import_file(
         result.error(item)
     result.warnings.extend(merged.warnings)
     result.seconds = clock.monotonic() - started
-    return _record(save_deals(merged.deals.values(), source, result), user)
+    return _record(save_deals(merged.deals.values(), source, result), user, queued)
 
 
 def _chain(first: tuple[int, list[str]], rest: Iterable[tuple[int, list[str]]]):
@@ -571,7 +574,7 @@ def _layout(
     return detected, detected.name
 
 
-def _record(result: ImportResult, user: Any) -> ImportResult:
+def _record(result: ImportResult, user: Any, queued: Any = None) -> ImportResult:
     run = ImportRun.objects.create(
         kind=result.kind,
         source=result.source,
@@ -584,5 +587,5 @@ def _record(result: ImportResult, user: Any) -> ImportResult:
     run.save(update_fields=["result"])
     from salespulse.sources import record as runs
 
-    runs.crm_imported(run, result, user)
+    runs.crm_imported(run, result, user, queued=queued)
     return result

@@ -35,6 +35,7 @@ from salespulse.lib.crm.clients import (
 from salespulse.lib.periods import Period
 from salespulse.lib.table import Column, Table
 from salespulse.org import access
+from salespulse.sources import runner
 
 STATUS_NAMES = {
     ClientStatus.ACTIVE: gettext_lazy("active"),
@@ -183,6 +184,14 @@ def upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         mapping = form.cleaned_data["mapping"]
+        if upload.size > runner.BACKGROUND_BYTES:
+            # Too long for a request (a 100 000-deal export takes ten seconds and holds the
+            # database): the worker imports it, the run's page follows it.
+            queued = runner.queue_crm_file(
+                upload, request.user, kind=form.cleaned_data["kind"],
+                fmt=form.cleaned_data["format"] or None, mapping=mapping.name if mapping else None,
+            )  # fmt: skip
+            return redirect("source-run", pk=queued.pk)
         try:
             result = import_file(
                 upload,

@@ -95,7 +95,29 @@ def import_call_file(run: Run, progress: Progress) -> None:
     run.error = result.error
 
 
+def import_crm_file(run: Run, progress: Progress) -> None:
+    from salespulse.crm.importer import ImportFailed, import_file
+
+    path = Path(run.file_path)
+    if not path.is_file():
+        run.error = _("The uploaded file is gone; upload it again.")
+        return
+    try:
+        import_file(
+            str(path), kind=run.params.get("kind", "deals"), fmt=run.params.get("format"),
+            mapping=run.params.get("mapping"), file_name=run.file_name, user=run.user,
+            progress=lambda rows, _share: progress(rows), queued=run,
+        )  # fmt: skip
+    except ImportFailed as e:
+        run.error = e.text()
+    finally:
+        if run.status == Run.Status.RUNNING:
+            path.unlink(missing_ok=True)
+
+
 RUNNERS: dict[str, Callable[[Run, Progress], None]] = {
     Run.Kind.SYNC: sync_calls,
     Run.Kind.CALL_FILE: import_call_file,
+    Run.Kind.DEAL_FILE: import_crm_file,
+    Run.Kind.CLIENT_FILE: import_crm_file,
 }

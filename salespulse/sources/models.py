@@ -145,6 +145,8 @@ class Run(models.Model):
     call_source = models.ForeignKey(
         "telephony.CallSource", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    # How a queued CRM export is to be read: {"kind", "format", "mapping"}.
+    params = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     rows_read = models.PositiveIntegerField(default=0)
     # imported, already_stored, repeats, not_sales, refused (and the rows they add up to)

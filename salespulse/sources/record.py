@@ -58,8 +58,28 @@ def call_counts(result: Any) -> dict[str, int]:
     }
 
 
-def crm_imported(run: Any, result: Any, user: Any, *, api: bool = False) -> Run:
-    """A CRM export or API batch, saved (`run`: its crm ImportRun)."""
+def crm_imported(
+    run: Any, result: Any, user: Any, *, api: bool = False, queued: Run | None = None
+) -> Run:
+    """A CRM export or API batch, saved (`run`: its crm ImportRun). `queued`: the worker's
+    run of an upload, which gets the outcome (its status is the worker's to set)."""
+    outcome = {
+        "crm_import": run,
+        "rows_read": result.rows,
+        "counts": {
+            "rows": result.rows,
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "refused": result.error_count,
+        },
+        "rejected": [{"line": e.line, "reason": e.text(gettext)} for e in result.errors[:200]],
+    }
+    if queued is not None:
+        for name, value in outcome.items():
+            setattr(queued, name, value)
+        queued.save(update_fields=["crm_import", "rows_read", "counts", "rejected"])
+        return queued
     now = timezone.now()
     kind = {"deals": Run.Kind.DEAL_FILE, "clients": Run.Kind.CLIENT_FILE}.get(
         result.kind, Run.Kind.DEAL_FILE
@@ -69,17 +89,8 @@ def crm_imported(run: Any, result: Any, user: Any, *, api: bool = False) -> Run:
         trigger=_trigger(user, api),
         user=_user(user),
         file_name=result.file_name[:255],
-        crm_import=run,
         status=Run.Status.DONE,
-        rows_read=result.rows,
-        counts={
-            "rows": result.rows,
-            "created": result.created,
-            "updated": result.updated,
-            "unchanged": result.unchanged,
-            "refused": result.error_count,
-        },  # fmt: skip
-        rejected=[{"line": e.line, "reason": e.text(gettext)} for e in result.errors[:200]],
         started_at=now,
         finished_at=now,
+        **outcome,
     )

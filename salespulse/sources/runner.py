@@ -36,12 +36,7 @@ def queue_call_file(calls: Any, upload: Any, user: Any) -> Run:
     """Save an uploaded call records file and queue its import; the run (and its record)."""
     from salespulse.telephony.models import CallImport
 
-    folder = settings.DATA_DIR / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    handle, path = tempfile.mkstemp(dir=folder, suffix=".upload")
-    with os.fdopen(handle, "wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
+    path = _save_upload(upload)
     name = (upload.name or "")[:255]
     with transaction.atomic():
         record = CallImport.objects.create(
@@ -51,6 +46,31 @@ def queue_call_file(calls: Any, upload: Any, user: Any) -> Run:
             kind=Run.Kind.CALL_FILE, trigger=Run.Trigger.WEB, user=user, file_name=name,
             file_path=path, call_import=record, call_source=calls,
         )  # fmt: skip
+
+
+def _save_upload(upload: Any) -> str:
+    folder = settings.DATA_DIR / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, path = tempfile.mkstemp(dir=folder, suffix=".upload")
+    with os.fdopen(handle, "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return path
+
+
+def queue_crm_file(
+    upload: Any, user: Any, *, kind: str, fmt: str | None, mapping: str | None
+) -> Run:
+    """Save an uploaded CRM export and queue its import; the run the result page follows."""
+    return Run.objects.create(
+        kind=Run.Kind.CLIENT_FILE if kind == "clients" else Run.Kind.DEAL_FILE,
+        trigger=Run.Trigger.WEB, user=user, file_name=(upload.name or "")[:255],
+        file_path=_save_upload(upload),
+        params={"kind": kind, "format": fmt or None, "mapping": mapping or None},
+    )  # fmt: skip
+
+
+FILE_KINDS = (Run.Kind.CALL_FILE, Run.Kind.DEAL_FILE, Run.Kind.CLIENT_FILE)
 
 
 def queue_sync(source: Source, trigger: str, user: Any = None) -> Run:
@@ -82,10 +102,11 @@ def cut_off(now: datetime) -> list[Run]:
         ):
             continue
         marked.append(run)
-        if run.kind == Run.Kind.CALL_FILE and Path(run.file_path).is_file():
+        if run.kind in FILE_KINDS and Path(run.file_path).is_file():
             Run.objects.create(
                 kind=run.kind, trigger=run.trigger, user=run.user, file_name=run.file_name,
                 file_path=run.file_path, call_import=run.call_import, call_source=run.call_source,
+                params=run.params,
             )  # fmt: skip
     return marked
 

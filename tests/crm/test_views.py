@@ -126,3 +126,55 @@ def test_an_unreadable_upload_says_why_and_writes_nothing(client, company):
     assert response.status_code == 200
     assert "Не удалось определить, из какой системы эта выгрузка" in response.content.decode()
     assert not Deal.objects.exists()
+
+
+def test_a_big_upload_is_imported_by_the_worker_not_the_request(client, company, monkeypatch):
+    from django.core.management import call_command
+
+    from salespulse.sources import runner
+    from salespulse.sources.models import Run
+
+    monkeypatch.setattr(runner, "BACKGROUND_BYTES", 100)  # this export is bigger
+    client.force_login(factories.make_admin("root"))
+    data = bitrix24_csv(history()[:2])
+    response = client.post(
+        "/crm/import/",
+        {"file": SimpleUploadedFile("deal.csv", data), "kind": "deals", "format": ""},
+    )
+    run = Run.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/sources/runs/{run.pk}/"
+    assert (run.status, run.kind, run.trigger) == ("queued", "deal-file", "web")
+    assert not Deal.objects.exists()  # nothing on the web server's threads
+    page = client.get(response["Location"]).content.decode()
+    assert 'http-equiv="refresh"' in page
+    call_command("worker")
+    run.refresh_from_db()
+    assert run.status == "done" and run.counts["created"] == 2
+    assert Deal.objects.count() == 2 and Run.objects.count() == 1
+    assert f"/crm/import/{run.crm_import_id}/" in client.get(response["Location"]).content.decode()
+    # The saved upload is gone; the same file again changes nothing.
+    client.post(
+        "/crm/import/",
+        {"file": SimpleUploadedFile("deal.csv", data), "kind": "deals", "format": ""},
+    )
+    call_command("worker")
+    assert Deal.objects.count() == 2
+    assert Run.objects.order_by("-pk").first().counts["unchanged"] == 2
+
+
+def test_a_refused_big_upload_says_why_on_its_run(client, company, monkeypatch):
+    from django.core.management import call_command
+
+    from salespulse.sources import runner
+    from salespulse.sources.models import Run
+
+    monkeypatch.setattr(runner, "BACKGROUND_BYTES", 5)
+    client.force_login(factories.make_admin("root"))
+    client.post(
+        "/crm/import/",
+        {"file": SimpleUploadedFile("x.csv", b"a,b\n1,2\n"), "kind": "deals", "format": ""},
+    )
+    call_command("worker")
+    run = Run.objects.get()
+    assert run.status == "failed" and run.error  # the reason, worded as the page words it
+    assert not Deal.objects.exists()
