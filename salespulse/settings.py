@@ -234,6 +234,8 @@ SALESPULSE_CONVERSATION_SECONDS = envint("SALESPULSE_CONVERSATION_SECONDS", "15"
 SALESPULSE_DAILY_MAX = envint("SALESPULSE_DAILY_MAX", "2000")
 # Local hour (each head's own time zone) at which the morning digest goes out.
 SALESPULSE_DIGEST_HOUR = envint("SALESPULSE_DIGEST_HOUR", "9")
+# The largest body the machine API reads (a 10 000-call batch is about 3 MiB).
+SALESPULSE_API_MAX_BODY = envint("SALESPULSE_API_MAX_BODY", str(32 * 2**20))
 # Where links in e-mails point.
 SALESPULSE_BASE_URL = os.getenv("SALESPULSE_BASE_URL", "http://127.0.0.1:8000")
 

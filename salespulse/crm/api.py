@@ -6,14 +6,13 @@ file imports, so stage mapping, repeat flags, portfolios and day facts follow al
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_POST
 
-from salespulse.api.auth import error, token_required
+from salespulse.api.auth import BodyError, error, json_body, token_required
 from salespulse.crm.importer import ImportResult, company_tz, save_deals
 from salespulse.lib.crm.formats import (
     DealRecord,
@@ -84,9 +83,9 @@ def deals(request: HttpRequest) -> HttpResponse:
         return error(403, "This token may not write deals")
     try:
         # Decimal, not float: kopecks must survive the trip.
-        payload = json.loads(request.body or b"null", parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError):
-        return error(400, "The body is not JSON")
+        payload = json_body(request, parse_float=Decimal)
+    except BodyError as e:
+        return e.response()
     source = "api"
     if isinstance(payload, dict) and "deals" in payload:
         source = _text(payload.get("source")) or source

@@ -8,7 +8,6 @@ figures, so a seller's own token must not). Body: one call object, a list of the
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
@@ -16,7 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from salespulse.api.auth import error, token_required
+from salespulse.api.auth import BodyError, error, json_body, token_required
 from salespulse.org import access
 from salespulse.sources import record as runs
 from salespulse.telephony.importer import import_rows
@@ -51,9 +50,9 @@ def calls(request: HttpRequest) -> JsonResponse:
     if not may_push_calls(request.user):
         return error(403, "Only a staff user's or an admin's token may push calls")
     try:
-        body = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        return error(400, "The body is not JSON")
+        body = json_body(request)
+    except BodyError as e:
+        return e.response()
     source_name = request.GET.get("source", DEFAULT_SOURCE)
     if isinstance(body, dict) and "calls" in body:
         source_name = str(body.get("source") or source_name)

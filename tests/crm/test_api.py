@@ -74,3 +74,9 @@ def test_it_needs_a_token_and_the_permission(client, company):
     plain = ApiToken.issue(factories.make_user("nobody"))[1]
     assert post(client, plain, DEAL).status_code == 403
     assert not Deal.objects.exists()
+
+
+def test_json_nested_100000_deep_is_a_400_not_a_500(client, token):
+    response = post(client, token, "[" * 100_000 + "]" * 100_000)
+    assert response.status_code == 400
+    assert response.json() == {"error": "The JSON is nested too deeply"}

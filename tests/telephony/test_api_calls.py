@@ -101,3 +101,33 @@ def test_who_may_push(org, client):
 def test_get_is_not_allowed(org, client, staff_token):
     response = client.get(URL, HTTP_AUTHORIZATION=f"Bearer {staff_token}")
     assert response.status_code == 405
+
+
+def test_the_documented_10000_call_batch_is_taken(org, client, staff_token):
+    """About 3 MiB: over Django's 2.5 MiB form limit, which used to refuse it with HTML."""
+    batch = [
+        CALL
+        | {
+            "id": f"cloud-{i}",
+            "note": "x" * 200,
+            "start": f"2026-02-03T{9 + i % 9:02d}:00:00+03:00",
+        }
+        for i in range(10_000)
+    ]
+    body = json.dumps(batch)
+    assert len(body) > 2.5 * 2**20
+    response = post(client, staff_token, batch)
+    assert response.status_code == 200, response.content[:200]
+    assert response.json()["imported"] == 10_000
+
+
+def test_too_big_or_too_deep_is_answered_in_json(org, client, staff_token, settings):
+    settings.SALESPULSE_API_MAX_BODY = 1000
+    big = post(client, staff_token, [CALL] * 20)
+    assert big.status_code == 413 and "MiB" in big.json()["error"]
+    settings.SALESPULSE_API_MAX_BODY = 32 * 2**20
+    deep = client.post(
+        URL, data="[" * 100_000 + "]" * 100_000, content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {staff_token}",
+    )  # fmt: skip
+    assert deep.status_code == 400 and deep.json() == {"error": "The JSON is nested too deeply"}
