@@ -29,6 +29,12 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from html.parser import HTMLParser
 from typing import IO, Any
 
+# Python's csv refuses a cell over 128 KiB, and with it the whole file: a PBX's userfield
+# or a CRM's comment can be that long. Such a cell is read now; the limit stays finite so
+# that an unclosed quote in a big file still ends as an error with its line, not as the
+# rest of the file swallowed into one cell.
+csv.field_size_limit(2**20)
+
 __all__ = [
     "Table",
     "TabularError",

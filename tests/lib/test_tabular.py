@@ -137,7 +137,7 @@ def test_quoted_fields_with_doubled_quotes_commas_and_newlines_and_line_numbers(
 
 
 def test_an_unclosed_quote_is_a_clear_error_with_its_line():
-    data = b"a,b\n1,2\n" + b'"open,3\n' + b"x" * 200_000 + b"\n"
+    data = b"a,b\n1,2\n" + b'"open,3\n' + b"x" * 2_000_000 + b"\n"
     with pytest.raises(TabularError) as caught:
         rows_of(data)
     assert caught.value.params["line"] == 3
@@ -345,3 +345,11 @@ def test_durations_round_trip_through_the_formatter(seconds):
     assert parse_duration(str(seconds)) == seconds
     minutes, secs = divmod(seconds, 60)
     assert parse_duration(f"{minutes}:{secs:02d}") == seconds
+
+
+def test_a_cell_over_128_kib_is_read_with_the_rest_of_the_file():
+    data = ("id;comment\n1;short\n2;" + "x" * 200_000 + "\n3;short\n").encode()
+    with open_table(io.BytesIO(data)) as table:
+        rows = [cells for _line, cells in table.rows()]
+    assert [r[0] for r in rows] == ["id", "1", "2", "3"]
+    assert len(rows[2][1]) == 200_000

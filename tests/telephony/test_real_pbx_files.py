@@ -173,16 +173,28 @@ def test_repeats_across_batches_are_told_from_legs_stored_before(office):
 
 
 def test_a_file_error_counts_the_rows_it_left_unwritten_as_refused(office):
-    """A cell past the csv field limit stops the reading: the batch read is not written."""
+    """A cell past the csv field limit (1 MiB) stops the reading: the batch read is not written."""
     source = CallSource.objects.create(name="pbx", format="asterisk")
     pbx = Pbx(pbxfiles.MSK)
     calls = [pbx.outbound("301", "89161234567", pbxfiles.at(9, 0) + timedelta(minutes=i), 30)
              for i in range(400)]  # fmt: skip
     lines = [asterisk_line(r, 18) for call in calls for r in call.records]
-    text = "\n".join([*lines, '"' + "x" * 140_000 + '"', *lines[:3]]) + "\n"
+    text = "\n".join([*lines, '"' + "x" * 2_000_000 + '"', *lines[:3]]) + "\n"
     result, _record = import_file(source, io.BytesIO(text.encode()))
     assert "Line 401" in result.error and result.counts_add_up
     assert (result.rows, result.refused) == (400, 400) and CallLeg.objects.count() == 0
+
+
+def test_a_cell_over_128_kib_refuses_its_row_not_the_file(office):
+    source = CallSource.objects.create(name="pbx", format="asterisk")
+    pbx = Pbx(pbxfiles.MSK)
+    calls = [pbx.outbound("301", "89161234567", pbxfiles.at(9, 0) + timedelta(minutes=i), 30)
+             for i in range(50)]  # fmt: skip
+    lines = [asterisk_line(r, 18) for call in calls for r in call.records]
+    text = "\n".join([*lines[:25], '"' + "x" * 200_000 + '"', *lines[25:]]) + "\n"
+    result, _record = import_file(source, io.BytesIO(text.encode()))
+    assert result.error == "" and result.counts_add_up
+    assert (result.imported, result.refused) == (len(lines), 1)
 
 
 @pytest.mark.parametrize("queue_log_first", [False, True])
