@@ -1,5 +1,7 @@
 """`salespulse serve`: the web application on a production-grade WSGI server (waitress)."""
 
+import signal
+
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
@@ -21,4 +23,11 @@ class Command(BaseCommand):
         from salespulse.wsgi import application
 
         self.stdout.write(f"salespulse: http://{host}:{port}/login/  (Ctrl+C to stop)")
+        # systemd and docker stop with SIGTERM: stop as on Ctrl+C (waitress finishes the
+        # requests in hand and exits), not after the kill timeout.
+        signal.signal(signal.SIGTERM, _interrupt)
         serve(application, host=host, port=port, threads=threads, ident="salespulse")
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
