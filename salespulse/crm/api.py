@@ -19,6 +19,7 @@ from salespulse.lib.crm.formats import (
     RowError,
     parse_amount,
     parse_currency,
+    parse_flag,
     parse_moment,
 )
 from salespulse.lib.tabular import TabularError
@@ -42,6 +43,9 @@ def _record(index: int, item: Any) -> DealRecord:
     external_id = _text(item.get("id"))
     if not external_id:
         raise TabularError("The deal has no id.")
+    if len(external_id) > 200:
+        # Cut, two long ids could become one deal.
+        raise TabularError("The deal id is longer than 200 characters.")
     seller = item.get("seller")
     seller_id = _text(item.get("seller_crm_id"))
     if isinstance(seller, dict):
@@ -52,6 +56,11 @@ def _record(index: int, item: Any) -> DealRecord:
     client = item.get("client") or {}
     if isinstance(client, str):
         client = {"name": client}
+    if not isinstance(client, dict):
+        raise TabularError("Deal %(id)s: the client is a name or an object.", id=external_id)
+    for name in ("stage", "status"):
+        if isinstance(item.get(name), list | dict):
+            raise TabularError("Deal %(id)s: the stage is a name.", id=external_id)
     stage = _text(item.get("stage")) or _text(item.get("status"))
     if not stage:
         raise TabularError("Deal %(id)s has no stage or status.", id=external_id)
@@ -72,7 +81,7 @@ def _record(index: int, item: Any) -> DealRecord:
         currency=parse_currency(_text(item.get("currency"))),
         created_at=parse_moment(created, tz) if created else None,
         closed_at=parse_moment(closed, tz) if closed else None,
-        repeat=bool(item.get("repeat", False)),
+        repeat=parse_flag(item.get("repeat")),
     )
 
 

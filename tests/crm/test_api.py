@@ -80,3 +80,37 @@ def test_json_nested_100000_deep_is_a_400_not_a_500(client, token):
     response = post(client, token, "[" * 100_000 + "]" * 100_000)
     assert response.status_code == 400
     assert response.json() == {"error": "The JSON is nested too deeply"}
+
+
+BAD_DEALS = [
+    ("17 digits", DEAL | {"id": "X-1", "amount": "12345678901234567"}),
+    ("27 digits", DEAL | {"id": "X-2", "amount": "123456789012345678901234567"}),
+    ("a JSON number of 30 digits", DEAL | {"id": "X-3", "amount": 10**30}),
+    ("client list", DEAL | {"id": "X-4", "client": [1, 2]}),
+    ("year 1", DEAL | {"id": "X-5", "closed_at": "0001-01-01"}),
+    ("1900", DEAL | {"id": "X-6", "closed_at": "1900-05-01T10:00:00"}),
+    ("2035", DEAL | {"id": "X-7", "closed_at": "2035-05-01"}),
+    ("9999", DEAL | {"id": "X-8", "closed_at": "9999-12-31T23:59:59+03:00"}),
+    ("repeat word", DEAL | {"id": "X-9", "repeat": "maybe"}),
+    ("stage list", DEAL | {"id": "X-10", "stage": ["WON"]}),
+    ("long id", DEAL | {"id": "Y" * 201}),
+]
+
+
+def test_bad_values_are_refused_by_row_and_the_good_deal_kept(client, token, company):
+    """Each used to be a 500 that lost the whole batch, or was taken silently."""
+    response = post(client, token, [DEAL, *(deal for _why, deal in BAD_DEALS)])
+    body = response.json()
+    assert response.status_code == 200, response.content[:300]
+    assert body["created"] == 1
+    assert [e["index"] for e in body["errors"]] == list(range(2, 2 + len(BAD_DEALS)))
+    assert Deal.objects.count() == 1
+
+
+def test_repeat_is_read_as_the_word_says(client, token, company):
+    post(
+        client, token, [DEAL | {"id": "R-1", "repeat": "no"}, DEAL | {"id": "R-2", "repeat": "да"}]
+    )
+    assert dict(Deal.objects.values_list("external_id", "crm_repeat")) == {
+        "R-1": False, "R-2": True,
+    }  # fmt: skip

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -155,6 +155,8 @@ def detect_layout(header: Sequence[str]) -> Layout | None:
 
 _DATE_ONLY = re.compile(r"\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{2}-\d{2}")
 _YES = {"да", "y", "yes", "true", "1", "+", "д"}
+_NO = {"нет", "n", "no", "false", "0", "-", "н"}
+MAX_AMOUNT = Decimal(10) ** 16
 _CURRENCIES = {
     "RUB": ["российский рубль", "рубль", "рубли", "руб", "руб.", "р.", "₽", "rub", "rur"],
     "USD": ["доллар сша", "доллар", "$", "usd"],
@@ -167,13 +169,25 @@ _CURRENCIES = {
 _CURRENCY_BY_NAME = {n: code for code, names in _CURRENCIES.items() for n in names}
 
 
+# A deal's dates are plausible from 2000 to a year ahead: 1900, 2035 or 9999-12-31 in an
+# export is a typo or a placeholder, and such a deal would sit on a day nobody looks at.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_AHEAD = timedelta(days=366)
+
+
 def parse_moment(text: str, tz: tzinfo) -> Moment:
     """An export's date and time, aware (naive ones are in `tz`); a bare date stays a date."""
     s = text.strip()
-    if _DATE_ONLY.fullmatch(s):
-        moment = parse_datetime(s)
-        return moment.date()
-    return parse_datetime(s, tz)
+    try:
+        moment: Moment = (
+            parse_datetime(s).date() if _DATE_ONLY.fullmatch(s) else parse_datetime(s, tz)
+        )
+    except OverflowError:  # 0001-01-01 moved to UTC
+        raise TabularError(gettext_noop("An implausible date: '%(value)s'"), value=s[:60]) from None
+    day = moment.date() if isinstance(moment, datetime) else moment
+    if not EARLIEST_DAY <= day <= date.today() + LATEST_AHEAD:
+        raise TabularError(gettext_noop("An implausible date: '%(value)s'"), value=s[:60])
+    return moment
 
 
 def parse_currency(text: str) -> str:
@@ -196,7 +210,26 @@ def parse_amount(text: str) -> Decimal:
         raise TabularError(gettext_noop("Not an amount: '%(value)s'"), value=text[:60]) from None
     if value < 0:
         raise TabularError(gettext_noop("A negative amount: '%(value)s'"), value=text[:60])
+    if not value.is_finite() or value >= MAX_AMOUNT:
+        # What the deal table holds (18 digits, 2 after the point); past it PostgreSQL
+        # refuses the whole batch and SQLite stores a rounded figure.
+        raise TabularError(gettext_noop("An amount too large: '%(value)s'"), value=text[:60])
     return value.quantize(Decimal("0.01"))
+
+
+def parse_flag(value: object) -> bool:
+    """A yes/no field of a JSON deal: true/false, 1/0, or a word («да», "no")."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().casefold()
+        if word in _YES:
+            return True
+        if word in _NO or not word:
+            return False
+    raise TabularError(gettext_noop("Not a yes or no: '%(value)s'"), value=str(value)[:60])
 
 
 def parse_yes(text: str) -> bool:
