@@ -24,11 +24,11 @@ from salespulse.bonus.schemes import schemes_for
 from salespulse.kpis.figures import Figures, load, sellers_queryset, span_for
 from salespulse.kpis.models import Kpi
 from salespulse.lib import bonus
-from salespulse.lib.cutoff import Cutoff
+from salespulse.lib.cutoff import Cutoff, team_cutoff
 from salespulse.lib.kpi import Direction, Result
 from salespulse.lib.periods import Period
 from salespulse.org.models import Department, Employee
-from salespulse.reports.cutoffs import cutoffs, for_team
+from salespulse.reports.cutoffs import cutoffs
 
 CENT = Decimal("0.01")
 COMPLETION_PLACES = Decimal("0.0001")
@@ -292,7 +292,7 @@ def _team(
     key = (employee.department_id, code)
     if key not in ctx.team_cache:
         own = [ctx.cuts[m.pk] for m in members if m.department_id == employee.department_id]
-        cut = for_team(ctx.today, own)
+        cut = team_cutoff(ctx.today, own)
         result = ctx.figures.team(employee.department, code, period, cut)
         kpi = ctx.figures.catalogue[code]
         ctx.team_cache[key] = (

@@ -18,6 +18,7 @@ from salespulse.bonus import forms, payroll, schemes
 from salespulse.bonus.table import payroll_table
 from salespulse.bonus.wording import explain
 from salespulse.dashboard.exporting import export_response
+from salespulse.front.views import month_asked
 from salespulse.kpis.figures import sellers_queryset
 from salespulse.kpis.models import Kpi
 from salespulse.lib import bonus_spec
@@ -25,22 +26,11 @@ from salespulse.lib.periods import Period, next_month
 from salespulse.org import access
 
 
-def month_of(request: HttpRequest, today: date) -> Period:
-    text = request.GET.get("month") or request.POST.get("month") or ""
-    try:
-        day = date.fromisoformat(text + "-01") if text else today
-    except ValueError:
-        raise Http404("No such month") from None
-    if not 2000 <= day.year <= 2100:
-        raise Http404("No such month")
-    return Period.of("month", day)
-
-
 @login_required
 def payroll_view(request: HttpRequest, code: str) -> HttpResponse:
     department = access.get_department_or_404(request.user, code)
     today = timezone.localdate()
-    period = month_of(request, today)
+    period = month_asked(request, today)
     sellers = list(sellers_queryset().filter(department=department).order_by("user__last_name"))
     rows = payroll.statements(sellers, period, adjustments=True)
     kpis = {k.code: k for k in Kpi.objects.all()}
@@ -85,7 +75,7 @@ def close_view(request: HttpRequest, code: str) -> HttpResponse:
     if not access.can_manage(request.user, department):
         raise Http404("No such department")
     today = timezone.localdate()
-    period = month_of(request, today)
+    period = month_asked(request, today)
     try:
         payroll.close_month(department, period, request.user, today)
     except payroll.CannotClose as e:

@@ -22,11 +22,11 @@ from salespulse.kpis.models import DailyFact, Kpi
 from salespulse.kpis.report import role_kpis
 from salespulse.lib import attention
 from salespulse.lib.charts import sparkline
-from salespulse.lib.cutoff import Cutoff
+from salespulse.lib.cutoff import Cutoff, team_cutoff
 from salespulse.lib.kpi import Group, Result, Series
 from salespulse.lib.periods import Kind, Period
 from salespulse.org.models import Department, Employee
-from salespulse.reports.cutoffs import cutoffs, for_team
+from salespulse.reports.cutoffs import cutoffs, judged
 from salespulse.reports.status import DayStatus, missing_streak, statuses
 
 # Weeks in a sparkline; the funnel's stages are loaded with the board so it costs no query.
@@ -197,7 +197,7 @@ def build(
         kpis: list[Kpi] = []
         for s in members:
             kpis.extend(k for k in kpis_by_role.get(s.sales_role_id, []) if k not in kpis)
-        cut = for_team(today, [cuts[s.pk] for s in members])
+        cut = team_cutoff(today, [cuts[s.pk] for s in members])
         board = Board(
             dept, period, cut.finished_end(period), today, kpis, figures=figures, cut=cut,
             cuts={s.pk: cuts[s.pk] for s in members},
@@ -206,17 +206,17 @@ def build(
             board.lines.append(
                 _line(
                     board, s, kpis_by_role.get(s.sales_role_id, []), status[s.pk], cuts[s.pk],
-                    detail,
+                    detail, now,
                 )
             )  # fmt: skip
         team = _group(figures, dept)
         # Before the deadline nobody is judged on today: the day is not over.
-        judged = not any(ln.today_status == DayStatus.OPEN for ln in board.lines)
+        team_judged = all(judged(s, cuts[s.pk], now) for s in members)
         for kpi in kpis:
             # The overview loads no previous period: no trend arrow, the sparkline shows it.
             result = figures.engine.evaluate(kpi.code, team, period, cut, compare=detail)
             spark = _spark(figures, kpi.code, team, board.as_of, weeks)
-            board.totals.append(make_cell(kpi, result, spark, judged=judged))
+            board.totals.append(make_cell(kpi, result, spark, judged=team_judged))
         _collect_attention(board, status, gaps)
         boards.append(board)
     return boards
@@ -287,6 +287,7 @@ def _line(
     days: dict[date, DayStatus],
     cut: Cutoff,
     detail: bool,
+    now: datetime | None = None,
 ) -> SellerLine:
     figures = board.figures
     assert figures is not None
@@ -295,6 +296,7 @@ def _line(
     series = figures.series[seller.pk]
     today = board.today
     today_status = days.get(today, DayStatus.OFF)
+    on_today = judged(seller, cut, now)
     for kpi in board.kpis:
         if kpi.code not in own:
             cells.append(None)
@@ -309,7 +311,7 @@ def _line(
             continue
         result = figures.engine.evaluate(kpi.code, series, board.period, cut, compare=detail)
         spark = _spark(figures, kpi.code, series, board.as_of, SPARK_WEEKS) if detail else []
-        cells.append(make_cell(kpi, result, spark, judged=today_status != DayStatus.OPEN))
+        cells.append(make_cell(kpi, result, spark, judged=on_today))
     last_day = None
     for day in sorted(days, reverse=True):
         if day < today and days[day] not in (DayStatus.OFF, DayStatus.FUTURE):

@@ -13,9 +13,10 @@ from salespulse.dashboard.exporting import export_response
 from salespulse.dashboard.funnel import department_funnel, funnel_context
 from salespulse.front.views import local_today
 from salespulse.kpis.figures import sellers_queryset
+from salespulse.lib.cutoff import team_cutoff
 from salespulse.lib.periods import PERIOD_NAMES, Period, named_period
 from salespulse.org import access
-from salespulse.reports.cutoffs import cutoffs, for_team
+from salespulse.reports.cutoffs import cutoffs
 
 
 def _date(text: str | None) -> date | None:
@@ -47,7 +48,7 @@ def department_funnel_page(request: HttpRequest, code: str) -> HttpResponse:
         .order_by("user__last_name", "user__first_name", "pk")
     )
     cuts = cutoffs(sellers)
-    as_of = for_team(today, cuts.values()).finished_end(period)
+    as_of = team_cutoff(today, cuts.values()).finished_end(period)
     context = funnel_context(department_funnel(sellers, period, cuts), period)
     response = export_response(request, [context["funnel_table"]], period=period)
     if response is not None:

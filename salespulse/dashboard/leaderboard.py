@@ -19,12 +19,12 @@ from salespulse.kpis.figures import load, sellers_queryset, span_for
 from salespulse.kpis.models import Kpi
 from salespulse.kpis.report import role_kpis
 from salespulse.lib import ranking
-from salespulse.lib.cutoff import Cutoff
+from salespulse.lib.cutoff import Cutoff, team_cutoff
 from salespulse.lib.kpi import Engine, Result, Series
 from salespulse.lib.periods import Period
 from salespulse.lib.table import Column, Table
 from salespulse.org.models import Department, Employee
-from salespulse.reports.cutoffs import cutoffs, for_team
+from salespulse.reports.cutoffs import cutoffs
 
 # Deal KPIs are shown side by side whichever of them the board is ranked by.
 DEAL_KPIS = ("deals_count", "deals_sum", "avg_check")
@@ -108,7 +108,7 @@ def build(
         if not (s.left_on and s.left_on < period.start) and not (s.hired_on and s.hired_on > last)
     ]
     cuts = cutoffs(sellers, day=None if now else today, now=now)
-    as_of = for_team(today, cuts.values()).finished_end(period)
+    as_of = team_cutoff(today, cuts.values()).finished_end(period)
     kpis, codes_by_role = department_kpis(sellers)
     kpi = next((k for k in kpis if k.code == code), kpis[0] if kpis else None)
     board = Leaderboard(department, kpis, kpi, period, as_of, [], [], [])

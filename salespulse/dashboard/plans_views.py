@@ -3,20 +3,20 @@ absences that take days out of the sellers' plans. Access through org.access (40
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from salespulse.front.views import local_today
+from salespulse.front.views import local_today, month_asked
 from salespulse.kpis import planning
 from salespulse.kpis.models import PlanChange
 from salespulse.lib import fmt
@@ -27,19 +27,6 @@ from salespulse.org.models import Absence, Department, Employee
 
 def _lang() -> str:
     return "en" if (get_language() or "ru").startswith("en") else "ru"
-
-
-def _month(request: HttpRequest, today: date) -> date:
-    text = request.GET.get("month") or request.POST.get("month") or ""
-    if not text:
-        return month_start(today)
-    try:
-        day = date.fromisoformat(text + "-01")
-    except ValueError:
-        raise Http404("No such month") from None
-    if not 2000 <= day.year <= 2100:
-        raise Http404("No such month")
-    return day
 
 
 def _decimal(text: str) -> Decimal | None:
@@ -84,7 +71,7 @@ def _absences(grid: planning.Grid) -> list[Absence]:
 def plans(request: HttpRequest, code: str) -> HttpResponse:
     dept = access.get_department_or_404(request.user, code)
     today = local_today(request)
-    month = _month(request, today)
+    month = month_asked(request, today).start
     lang = _lang()
     grid = planning.build(dept, month, lang)
     status = 200

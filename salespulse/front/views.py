@@ -5,12 +5,26 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from salespulse.lib.periods import Period
 from salespulse.org import access
+
+
+def month_asked(request: HttpRequest, today: date) -> Period:
+    """The month a page is asked for (`?month=YYYY-MM`, in the query or the form), else
+    today's; 404 for a month that cannot be."""
+    text = request.GET.get("month") or request.POST.get("month") or ""
+    try:
+        day = date.fromisoformat(text + "-01") if text else today
+    except ValueError:
+        raise Http404("No such month") from None
+    if not 2000 <= day.year <= 2100:
+        raise Http404("No such month")
+    return Period.of("month", day)
 
 
 def local_today(request: HttpRequest) -> date:

@@ -13,6 +13,7 @@ Once the seller has closed today's report, today is finished too (for that selle
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -59,6 +60,7 @@ class Cutoff:
         return self.finished_through + ONE_DAY
 
 
-def team_cutoff(today: date, members: list[Cutoff]) -> Cutoff:
-    """A team's day is finished once every member has closed it."""
+def team_cutoff(today: date, members: Iterable[Cutoff]) -> Cutoff:
+    """A team is cut on the viewer's today, finished once every member has closed it."""
+    members = list(members)
     return Cutoff(today, closed=bool(members) and all(c.closed for c in members))

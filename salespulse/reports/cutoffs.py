@@ -3,12 +3,12 @@ they have closed it. Every screen, export, e-mail and command asks here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from django.utils import timezone
 
-from salespulse.lib.cutoff import Cutoff, team_cutoff
+from salespulse.lib.cutoff import Cutoff
 from salespulse.org.models import Employee
 from salespulse.reports.models import DayReport
 from salespulse.reports.status import deadline, local_today
@@ -35,11 +35,6 @@ def cutoffs(
         ).values_list("employee_id", "day")
     )
     return {pk: Cutoff(today, (pk, today) in closed) for pk, today in todays.items()}
-
-
-def for_team(today: date, members: Iterable[Cutoff]) -> Cutoff:
-    """A team is cut on the viewer's today, finished once every member has closed it."""
-    return team_cutoff(today, list(members))
 
 
 def judged(employee: Employee, cut: Cutoff, now: datetime | None = None) -> bool:

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from salespulse.front.views import month_asked
 from salespulse.lib import fmt
 from salespulse.lib.periods import Period, next_month
 from salespulse.org import access
@@ -183,17 +184,6 @@ def mark_seen(request: HttpRequest, login: str, day: str) -> HttpResponse:
     return redirect("reports:seller-report", login=login, day=day)
 
 
-def _month_of(request: HttpRequest, today: date) -> Period:
-    text = request.GET.get("month", "")
-    try:
-        day = date.fromisoformat(text + "-01") if text else today
-    except ValueError:
-        raise Http404("No such month") from None
-    if not 2000 <= day.year <= 2100:
-        raise Http404("No such month")
-    return Period.of("month", day)
-
-
 @login_required
 def my_month(request: HttpRequest) -> HttpResponse:
     employee = _own_seller(request)
@@ -208,7 +198,7 @@ def seller_month(request: HttpRequest, login: str) -> HttpResponse:
 
 def _month(request: HttpRequest, employee: Employee) -> HttpResponse:
     today = local_today(employee)
-    period = _month_of(request, today)
+    period = month_asked(request, today)
     page = month_page(employee, period, today, request.GET.get("kpi"))
     previous, following = period.previous(), Period.of("month", next_month(period.start))
     return render(

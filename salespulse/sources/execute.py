@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from salespulse.sources import health
 from salespulse.sources.models import Run, Source
+from salespulse.sources.record import call_counts
 
 Progress = Callable[[int], None]
 
@@ -18,15 +19,7 @@ Progress = Callable[[int], None]
 def _record(run: Run, result: Any) -> None:
     """The outcome counts every call row ends in (issue 13), and the refusals."""
     run.rows_read = result.rows
-    run.counts = {
-        "rows": result.rows,
-        "imported": result.imported,
-        "already_stored": result.already_stored,
-        "repeats": result.repeats,
-        "not_sales": result.not_sales,
-        "refused": result.refused,
-        "calls": result.calls,
-    }
+    run.counts = call_counts(result)
     run.rejected = result.rejected[:200]
     run.error = result.error
 
