@@ -57,6 +57,7 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    deleted: int = 0
     clients_created: int = 0
     error_count: int = 0
     errors: list[RowError] = field(default_factory=list)
@@ -87,6 +88,7 @@ class ImportResult:
             "created": self.created,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "deleted": self.deleted,
             "clients_created": self.clients_created,
             "error_count": self.error_count,
             "errors": lines(self.errors),
@@ -292,6 +294,23 @@ def _upsert(
         insert_rows(Deal, ["source", "external_id", *_DEAL_FIELDS, "is_repeat"], to_create)
         result.created += len(to_create) - len(to_update)
         result.updated += len(to_update)
+
+
+def delete_deals(external_ids: Iterable[str], source: str, result: ImportResult) -> ImportResult:
+    """Forget deals the CRM deleted: their day figures leave with them (a figure the seller
+    typed stays, as for any import). An id never stored is no error."""
+    ids = sorted({str(i)[:200] for i in external_ids if str(i)})
+    touched = _Touched()
+    with transaction.atomic():
+        for part in chunks(ids, 2000):
+            gone = Deal.objects.filter(source=source, external_id__in=part)
+            for employee_id, day, client_id in gone.values_list("employee_id", "day", "client_id"):
+                touched.day(employee_id, day)
+                if client_id:
+                    touched.clients.add(client_id)
+            result.deleted += gone.delete()[0]
+        _follow(touched, result)
+    return result
 
 
 def _follow(touched: _Touched, result: ImportResult) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,22 @@ def _record(run: Run, result: Any) -> None:
     run.counts = call_counts(result)
     run.rejected = result.rejected[:200]
     run.error = result.error
+
+
+def sync(run: Run, progress: Progress) -> None:
+    """A scheduled or asked-for sync, by what the source is."""
+    assert run.source is not None
+    if run.source.kind == Source.Kind.ASTERISK_DB:
+        sync_calls(run, progress)
+    else:
+        connector(run.source.kind).sync(run, progress)
+
+
+def connector(kind: str) -> Any:
+    """A CRM's connector module, `salespulse.sources.connectors.<kind>`: it has
+    `sync(run, progress)`, `push(run, progress)` (the ids a webhook named, in
+    `run.params`), `hook(source, request) -> HookAnswer` and `test(source) -> (ok, text)`."""
+    return importlib.import_module(f"salespulse.sources.connectors.{kind}")
 
 
 def sync_calls(run: Run, progress: Progress) -> None:
@@ -108,8 +125,14 @@ def import_crm_file(run: Run, progress: Progress) -> None:
             path.unlink(missing_ok=True)
 
 
+def crm_push(run: Run, progress: Progress) -> None:
+    assert run.source is not None
+    connector(run.source.kind).push(run, progress)
+
+
 RUNNERS: dict[str, Callable[[Run, Progress], None]] = {
-    Run.Kind.SYNC: sync_calls,
+    Run.Kind.SYNC: sync,
+    Run.Kind.CRM_PUSH: crm_push,
     Run.Kind.CALL_FILE: import_call_file,
     Run.Kind.DEAL_FILE: import_crm_file,
     Run.Kind.CLIENT_FILE: import_crm_file,

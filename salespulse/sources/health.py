@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from salespulse.lib.cdr.tables import TableError, parse_url
-from salespulse.sources.models import Run, Source
+from salespulse.sources.models import CRM_KINDS, Run, Source
 
 WORK_HOURS = (9, 18)  # local hours, Monday to Friday, when calls are expected
 FAILING_FOR = timedelta(minutes=15)
@@ -26,6 +26,9 @@ MIN_RATE = 3.0
 
 
 def validate(source: Source) -> None:
+    if source.kind in CRM_KINDS:
+        _validate_crm(source)
+        return
     if source.kind != Source.Kind.ASTERISK_DB:
         return
     if not source.url:
@@ -34,6 +37,20 @@ def validate(source: Source) -> None:
         parse_url(source.url)
     except TableError as e:
         raise ValidationError({"url": [explain(e)]}) from None
+
+
+def _validate_crm(source: Source) -> None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(source.url or "")
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValidationError(
+            {"url": [_("A CRM source needs its address: https://… (see the README).")]}
+        )
+    if source.kind == Source.Kind.AMOCRM and not (source.token_file or source.token_env):
+        raise ValidationError(
+            {"token_file": [_("amoCRM needs its long-lived token: a file or a variable.")]}
+        )
 
 
 def explain(error: TableError) -> str:
@@ -45,6 +62,11 @@ def explain(error: TableError) -> str:
 def test_connection(source: Source) -> tuple[bool, str]:
     """Connect, find the table and its columns: (works, what to tell the person)."""
     from salespulse.telephony import pull
+
+    if source.kind in CRM_KINDS:
+        from salespulse.sources.execute import connector
+
+        return connector(source.kind).test(source)
 
     try:
         found = pull.check(source.url, source.timezone)

@@ -8,7 +8,10 @@ read and what became of them. Runs are queued here and executed by `salespulse w
 
 from __future__ import annotations
 
+import os
+import secrets
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -19,17 +22,25 @@ from django.utils.translation import gettext_lazy as _
 from salespulse.org.models import validate_timezone
 
 
+def new_hook_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
 class Source(models.Model):
     class Kind(models.TextChoices):
         ASTERISK_DB = "asterisk-db", _("PBX CDR table (MySQL, PostgreSQL, SQLite)")
         ASTERISK_FILE = "asterisk-file", _("CDR files (upload or CLI)")
         API = "api", _("Push API")
         CRM_FILE = "crm-file", _("CRM export files")
+        BITRIX24 = "bitrix24", _("Bitrix24 (incoming webhook)")
+        AMOCRM = "amocrm", _("amoCRM / Kommo (API v4)")
 
     class Status(models.TextChoices):
         NEW = "new", _("not synced yet")
         OK = "ok", _("working")
         FAILING = "failing", _("failing")
+        # The CRM refused our credentials (401/403): retrying will not help, a person must.
+        NO_ACCESS = "no-access", _("no access")
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
@@ -52,6 +63,21 @@ class Source(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
     )
     since = models.DateField(_("first sync from"), null=True, blank=True)
+    # A CRM's secret is read when needed, from a file or an environment variable, so it
+    # is never in the database, a page or a backup.
+    token_file = models.CharField(_("token file"), max_length=500, blank=True)
+    token_env = models.CharField(_("token environment variable"), max_length=100, blank=True)
+    # The push endpoint's address is /sources/hooks/<pk>/<hook_key>/ (amoCRM signs nothing).
+    hook_key = models.CharField(max_length=64, default=new_hook_key, editable=False)
+    # Bitrix24's outgoing webhook sends this in auth[application_token]: checked on each push.
+    app_token = models.CharField(_("application token"), max_length=100, blank=True)
+    # The account's currency where the CRM does not give one per deal (amoCRM).
+    currency = models.CharField(_("currency"), max_length=3, default="RUB")
+    # What deals from here are stored under (crm.Deal.source, crm.Stage.source): the
+    # CRM's name by default, so a deal pulled and the same deal in an export are one deal.
+    deal_source = models.CharField(_("deals stored as"), max_length=50, blank=True)
+    # A CRM's: {"users": {crm user id: employee login}} and what the connector keeps.
+    options = models.JSONField(default=dict, blank=True)
     # Where the calls are stored (their legs, agent mappings, counted directions).
     calls = models.OneToOneField(
         "telephony.CallSource",
@@ -87,19 +113,43 @@ class Source(models.Model):
         return self.name
 
     def due(self, now: timezone.datetime) -> bool:
-        if not self.enabled or self.kind != self.Kind.ASTERISK_DB:
+        if not self.enabled or self.kind not in SYNCED_KINDS:
             return False
         last = self.last_attempt_at
         return last is None or now - last >= timedelta(minutes=self.every_minutes)
 
     @property
+    def stored_as(self) -> str:
+        return self.deal_source or self.kind
+
+    def token(self) -> str:
+        """The CRM's secret from its file or variable; "" when neither is set or readable."""
+        if self.token_env:
+            return os.environ.get(self.token_env, "").strip()
+        if self.token_file:
+            try:
+                return Path(self.token_file).read_text(encoding="utf-8").strip()
+            except OSError:
+                return ""
+        return ""
+
+    @property
     def safe_url(self) -> str:
         from salespulse.lib.cdr.tables import TableError, parse_url
+
+        if self.kind in CRM_KINDS:
+            from salespulse.lib.crm.http import safe_url
+
+            return safe_url(self.url)
 
         try:
             return parse_url(self.url).safe()
         except TableError:
             return ""
+
+
+SYNCED_KINDS = (Source.Kind.ASTERISK_DB, Source.Kind.BITRIX24, Source.Kind.AMOCRM)
+CRM_KINDS = (Source.Kind.BITRIX24, Source.Kind.AMOCRM)
 
 
 class Run(models.Model):
@@ -117,6 +167,8 @@ class Run(models.Model):
         DEAL_FILE = "deal-file", _("CRM deals export")
         CLIENT_FILE = "client-file", _("CRM clients export")
         DEAL_API = "deal-api", _("deals pushed by the API")
+        # A CRM's webhook said these deals changed: params {"changed": [ids], "deleted": [ids]}.
+        CRM_PUSH = "crm-push", _("deals pushed by the CRM")
 
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule", _("schedule")

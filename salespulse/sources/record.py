@@ -71,6 +71,7 @@ def crm_imported(
             "created": result.created,
             "updated": result.updated,
             "unchanged": result.unchanged,
+            "deleted": getattr(result, "deleted", 0),
             "refused": result.error_count,
         },
         "rejected": [{"line": e.line, "reason": e.text(gettext)} for e in result.errors[:200]],

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from salespulse.sources.models import Run, Source
+from salespulse.sources.models import SYNCED_KINDS, Run, Source
 
 logger = logging.getLogger("salespulse.sources")
 
@@ -114,7 +114,7 @@ def cut_off(now: datetime) -> list[Run]:
 def schedule(now: datetime) -> list[Run]:
     """Queue a sync for every source due one; the runs queued."""
     queued = []
-    for source in Source.objects.filter(enabled=True, kind=Source.Kind.ASTERISK_DB):
+    for source in Source.objects.filter(enabled=True, kind__in=SYNCED_KINDS):
         if not source.due(now):
             continue
         # Conditional on the attempt we saw: two workers never queue one slot twice.

@@ -3,6 +3,8 @@
     salespulse source add pbx --kind asterisk-db \\
         --url mysql://salespulse:secret@10.0.0.5:3306/asteriskcdrdb [--tz Europe/Moscow] \\
         [--since 2026-10-01] [--every 5]
+    salespulse source add b24 --kind bitrix24 --url https://PORTAL.bitrix24.ru/rest/1/CODE/
+    salespulse source add amo --kind amocrm --url https://SUB.amocrm.ru --token-file /etc/amo
     salespulse source list [--json]
     salespulse source test pbx
 """
@@ -17,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 
 from salespulse.sources import health
-from salespulse.sources.models import Source
+from salespulse.sources.models import CRM_KINDS, Source
 
 
 def _day(text: str) -> date:
@@ -39,6 +41,20 @@ class Command(BaseCommand):
         add.add_argument("--tz", default=None, help="the PBX's time zone (default: TIME_ZONE)")
         add.add_argument("--since", type=_day, default=None, help="first sync from YYYY-MM-DD")
         add.add_argument("--every", type=int, default=5, help="sync every N minutes (5)")
+        add.add_argument(
+            "--token-file", default="", help="a CRM's token, read from this file when syncing"
+        )
+        add.add_argument(
+            "--token-env", default="", help="a CRM's token, read from this environment variable"
+        )
+        add.add_argument("--currency", default="RUB", help="a CRM account's currency (RUB)")
+        add.add_argument(
+            "--app-token", default="", help="Bitrix24: the outgoing webhook's application token"
+        )
+        add.add_argument(
+            "--deal-source", default="",
+            help="what deals are stored as (default: the kind, so exports of the CRM match)",
+        )  # fmt: skip
         listing = sub.add_parser("list", help="list the sources and their health")
         listing.add_argument("--json", action="store_true")
         test = sub.add_parser("test", help="connect and recognise the table")
@@ -48,8 +64,12 @@ class Command(BaseCommand):
         with translation.override("ru"):
             getattr(self, f"do_{action}")(**options)
 
-    def do_add(self, name: str, kind: str, url: str, tz: str | None, since, every: int, **_):
-        source = Source(name=name, kind=kind, url=url, since=since, every_minutes=every)
+    def do_add(self, name: str, kind: str, url: str, tz: str | None, since, every: int, **o):
+        source = Source(
+            name=name, kind=kind, url=url, since=since, every_minutes=every,
+            token_file=o["token_file"], token_env=o["token_env"], currency=o["currency"].upper(),
+            app_token=o["app_token"], deal_source=o["deal_source"],
+        )  # fmt: skip
         if tz:
             source.timezone = tz
         try:
@@ -59,6 +79,8 @@ class Command(BaseCommand):
             raise CommandError("; ".join(m for ms in e.message_dict.values() for m in ms)) from None
         source.save()
         self.stdout.write(f"source {source.name} added ({source.kind}, every {every} min)")
+        if source.kind in CRM_KINDS:
+            self.stdout.write(f"webhook address: /sources/hooks/{source.pk}/{source.hook_key}/")
 
     def do_list(self, json: bool = False, **_) -> None:  # noqa: A002
         rows = [health.describe(s) for s in Source.objects.all()]

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone, translation
 
 from salespulse.sources import runner
-from salespulse.sources.models import Run, Source
+from salespulse.sources.models import SYNCED_KINDS, Run, Source
 
 
 def summary(run: Run) -> dict:
@@ -41,11 +41,11 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
     def handle(self, *args, name: str | None, json: bool, **options) -> None:  # noqa: A002
-        sources = Source.objects.filter(kind=Source.Kind.ASTERISK_DB)
+        sources = Source.objects.filter(kind__in=SYNCED_KINDS)
         if name:
             sources = sources.filter(name=name)
             if not sources:
-                raise CommandError(f"no source {name} to sync (kind asterisk-db)")
+                raise CommandError(f"no source {name} to sync (kinds: {', '.join(SYNCED_KINDS)})")
         else:
             sources = sources.filter(enabled=True)
         done = []

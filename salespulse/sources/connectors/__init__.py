@@ -1,0 +1,1 @@
+"""CRM connectors, one module per Source.Kind (see `sources.execute.connector`)."""
