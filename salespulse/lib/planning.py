@@ -66,7 +66,9 @@ def plan_text(value: Decimal | None, unit: str, lang: str = "ru") -> str:
         total = int(value.to_integral_value(ROUND_HALF_UP))
         hours, rest = divmod(total, 3600)
         minutes, seconds = divmod(rest, 60)
-        return f"{hours}:{minutes:02d}" + (f":{seconds:02d}" if seconds else "")
+        # Under an hour the seconds are written out: a 2-minute average talk time reads
+        # "0:02:00" beside a default of "0:02:40", not "0:02", which looks like a typo.
+        return f"{hours}:{minutes:02d}" + (f":{seconds:02d}" if seconds or not hours else "")
     places = 0 if value == value.to_integral_value() else 2
     return fmt.number(value, places, lang)
 

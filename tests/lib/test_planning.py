@@ -47,6 +47,8 @@ def test_a_bad_cell_is_refused_with_a_reason(text, unit):
 def test_a_cell_reads_back_as_it_is_typed():
     assert plan_text(D(108000), "duration") == "30:00"
     assert plan_text(D(2730), "duration") == "0:45:30"
+    assert plan_text(D(120), "duration") == "0:02:00"
+    assert plan_text(D(3600), "duration") == "1:00"
     assert plan_text(D("150000.00"), "money") == "150\u00a0000"
     assert plan_text(D("1234.50"), "money") == "1\u00a0234,50"
     assert plan_text(None, "count") == ""
