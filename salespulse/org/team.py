@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
@@ -140,3 +141,22 @@ def mark_left(employee: Employee, day: date) -> None:
         raise ValidationError(_("Leaving date is before the hiring date."))
     employee.left_on = day
     employee.save(update_fields=["left_on"])
+    close_leavers_logins()
+
+
+def close_leavers_logins(now: datetime | None = None) -> list[str]:
+    """Turn off the login of everyone whose last working day is behind them (in their own
+    time zone): their history stays, their open sessions end (Django checks is_active on
+    each request). Called when a head marks a seller as left and on every worker pass, for
+    a leaving date set ahead. Returns the logins turned off."""
+    now = now or timezone.now()
+    # Nobody's local date is more than a day behind UTC's: a cheap first cut.
+    candidates = Employee.objects.filter(
+        left_on__lt=now.date() + timedelta(days=1), user__is_active=True
+    ).select_related("user")
+    closed = []
+    for employee in candidates:
+        if employee.left_on < now.astimezone(zoneinfo.ZoneInfo(employee.timezone)).date():
+            get_user_model().objects.filter(pk=employee.user_id).update(is_active=False)
+            closed.append(employee.user.username)
+    return closed

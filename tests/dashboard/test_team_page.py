@@ -1,9 +1,12 @@
 """The team page: a head adds a seller in one form and marks one as left."""
 
+import io
 from datetime import UTC, date, datetime
 
 import pytest
 from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.test import Client as client_class
 
 from salespulse.dashboard.leaderboard import build as leaderboard
 from salespulse.kpis.models import Recount
@@ -142,3 +145,30 @@ def test_a_seller_who_left_gets_no_reminder_and_no_place_in_next_months_ranking(
     client.post(f"{URL}ann/left/", {"left_on": "2026-03-19"})
     assert due_reminders(before_deadline) == []
     assert leaderboard(org["north"], "calls", april, date(2026, 4, 1)).lines == []
+
+
+def test_a_seller_whose_last_day_is_over_can_no_longer_log_in(client, org, time_machine):
+    ann = make_seller("ann", org["north"], "cold_caller")
+    ann.user.set_password("old-secret-1")
+    ann.user.save()
+    seller = client_class()
+    seller.force_login(ann.user)
+    client.force_login(org["head"])
+    # Leaving at the end of the month: works, and logs in, until then.
+    client.post(f"{URL}ann/left/", {"left_on": "2026-03-31"})
+    assert authenticate(username="ann", password="old-secret-1") is not None
+    assert seller.get("/reports/day/").status_code == 200
+    # 1 April, 00:30 in Moscow: the worker's pass turns the login off; the open session ends.
+    time_machine.move_to(datetime(2026, 3, 31, 21, 30, tzinfo=UTC), tick=False)
+    call_command("worker", stdout=io.StringIO())
+    assert authenticate(username="ann", password="old-secret-1") is None
+    assert seller.get("/reports/day/")["Location"].startswith("/login/")
+    assert client.get("/sellers/ann/").status_code == 200  # the head still sees the history
+
+
+def test_marking_left_on_a_past_day_turns_the_login_off_at_once(client, org):
+    ann = make_seller("ann", org["north"], "cold_caller")
+    client.force_login(org["head"])
+    client.post(f"{URL}ann/left/", {"left_on": "2026-03-19"})
+    ann.user.refresh_from_db()
+    assert not ann.user.is_active

@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from salespulse.kpis.recount import run_due
+from salespulse.org.team import close_leavers_logins
 from salespulse.reports.notify.worker import run_pass
 from salespulse.sources.runner import run_due as run_sources
 
@@ -93,6 +94,8 @@ class Command(BaseCommand):
             self.stdout.write(f"sent {job.kind} to {job.to} ({job.day:%Y-%m-%d})")
         for job, error in outcome.failed:
             self.stderr.write(f"failed {job.kind} to {job.to} ({job.day:%Y-%m-%d}): {error}")
+        for login in close_leavers_logins():
+            self.stdout.write(f"login of {login} turned off: their last working day is over")
         for recount in run_due(should_stop=stop.is_set):
             if recount.error:
                 self.stderr.write(f"recount failed ({recount.reason}): {recount.error}")
