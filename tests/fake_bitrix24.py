@@ -259,8 +259,9 @@ class Portal:
                 return 401, {"error": "insufficient_scope", "error_description": "user"}
             return 200, self.listing(list(self.users.values()), params)
         if method == "crm.category.list":
-            rows = [{"id": c, "name": n, "sort": 100, "entityTypeId": 2, "isDefault": "N"}
-                    for c, n in sorted(self.categories.items())]  # fmt: skip
+            rows = [{"id": 0, "name": "Общая", "sort": 0, "entityTypeId": 2, "isDefault": "Y"}]
+            rows += [{"id": c, "name": n, "sort": 100, "entityTypeId": 2, "isDefault": "N"}
+                     for c, n in sorted(self.categories.items())]  # fmt: skip
             return 200, {"result": {"categories": rows}, "total": len(rows)}
         if method == "crm.status.list":
             entity = (params.get("filter") or {}).get("ENTITY_ID", "")

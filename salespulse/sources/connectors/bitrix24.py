@@ -323,8 +323,8 @@ def test(source: Source) -> tuple[bool, str]:
             "scopes": ", ".join(missing)
         }
     deals = pages["deals"].total or len(b24._rows(pages["deals"].result))
-    pipelines = len(b24.category_ids(pages["categories"].result)) or 1
-    text = _("Connected: %(deals)d deals in %(pipelines)d pipelines.") % {
+    pipelines = len(set(b24.category_ids(pages["categories"].result)) | {0})
+    text = _("Connected: deals %(deals)d, pipelines %(pipelines)d.") % {
         "deals": deals, "pipelines": pipelines,
     }  # fmt: skip
     unmatched = unmatched_text(source.options)
