@@ -282,7 +282,8 @@ def _guarded(
         )
         return
     importer._record(result, None, queued=run)
-    run.counts |= {"requests": api.client.requests}
+    # What the portal's limit cost: the bench and the run page show it.
+    run.counts |= {"requests": api.client.requests, "waited_ms": round(api.client.waited * 1000)}
     changes |= {"status": Source.Status.OK, "last_error": "", "last_attempt_at": attempt,
                 "last_success_at": attempt, "options": source.options}  # fmt: skip
     if result.created or result.updated or result.deleted:
