@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from salespulse.crm.importer import import_file
@@ -181,7 +181,8 @@ def _work() -> None:
 
 
 def test_a_pushed_deal_is_fetched_by_the_worker_and_a_wrong_token_refused(company, portal, client):
-    source = add(portal, "--app-token", "tok-123")
+    source = add(portal)
+    call_command("source", "set", "b24", "--app-token", "tok-123", stdout=io.StringIO())
     url = reverse("source-hook", args=[source.pk, source.hook_key])
     body = {"event": "ONCRMDEALUPDATE", "data[FIELDS][ID]": "102", "ts": "1770000000",
             "auth[domain]": "portal.bitrix24.ru", "auth[application_token]": "nope"}  # fmt: skip
@@ -227,9 +228,9 @@ def test_a_stage_guessed_from_an_export_takes_the_portals_semantics(company, por
 def test_mapping_an_unmatched_user_brings_their_waiting_deals(company, portal):
     source = add(portal)
     sync()
-    source.refresh_from_db()
-    source.options["users"] = {"40": "volkov"}
-    source.save()
+    with pytest.raises(CommandError, match="no employee nobody"):
+        call_command("source", "set", "b24", "--map-user", "40=nobody")
+    call_command("source", "set", "b24", "--map-user", "40=volkov", stdout=io.StringIO())
     sync()
     source.refresh_from_db()
     assert source.options["unmatched"] == {} and source.options["pending"] == {}
