@@ -198,6 +198,28 @@ def test_a_pushed_deal_is_fetched_by_the_worker_and_a_wrong_token_refused(compan
     Source.objects.filter(pk=source.pk).update(enabled=True)
     assert list(Deal.objects.values_list("external_id", "status")) == [("102", "won")]
     assert facts(company["volkov"], "deals_sum") == {date(2026, 2, 3): Decimal("1234567.89")}
+    # A burst of events is read by one run in one batch, not deal by deal.
+    for event, deal in [("ONCRMDEALADD", "101"), ("ONCRMDEALUPDATE", "105"),
+                        ("ONCRMDEALDELETE", "102"), ("ONCRMDEALUPDATE", "101")]:  # fmt: skip
+        if event == "ONCRMDEALDELETE":
+            del portal.portal.deals[int(deal)]
+        assert (
+            client.post(url, body | {"event": event, "data[FIELDS][ID]": deal}).status_code == 200
+        )
+    asked = portal.portal.requests
+    Source.objects.filter(pk=source.pk).update(enabled=False)
+    _work()
+    assert portal.portal.requests - asked == 2  # deals with pipelines and users, then clients
+    runs = Run.objects.filter(kind="crm-push").order_by("pk")
+    assert [r.counts.get("merged_into") for r in runs][1:] == [
+        None,
+        runs[1].pk,
+        runs[1].pk,
+        runs[1].pk,
+    ]
+    assert runs[1].params == {"changed": ["101", "105"], "deleted": ["102"]}
+    assert sorted(Deal.objects.values_list("external_id", flat=True)) == ["101", "105"]
+    assert facts(company["volkov"], "deals_sum") == {date(2026, 2, 3): Decimal("150000")}
     assert client.post(url.replace(source.hook_key, "x" * 32), body).status_code == 404
 
 

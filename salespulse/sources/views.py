@@ -82,10 +82,12 @@ COUNTS = [
     ("created", gettext_lazy("created")),
     ("updated", gettext_lazy("updated")),
     ("unchanged", gettext_lazy("unchanged")),
+    ("deleted", gettext_lazy("deleted")),
     ("already_stored", gettext_lazy("already stored (skipped)")),
     ("repeats", gettext_lazy("exact repeats in the file (skipped)")),
     ("not_sales", gettext_lazy("not sales calls (stored, not counted)")),
     ("refused", gettext_lazy("refused")),
+    ("requests", gettext_lazy("requests to the CRM")),
 ]
 
 

@@ -245,13 +245,11 @@ def push(run: Run, progress: Progress) -> None:
     """The deals a webhook named: re-read the changed ones, forget the deleted ones."""
     source = run.source
     assert source is not None
-    changed = [str(i) for i in run.params.get("changed", [])]
-    deleted = [str(i) for i in run.params.get("deleted", [])]
+    params = _merge_pushes(run)
+    changed, deleted = params["changed"], params["deleted"]
 
     def work(api: b24.Portal, result: importer.ImportResult) -> dict[str, Any]:
-        deals_wanted = b24.by_ids(
-            "crm.deal.list", [i for i in changed if i not in deleted], b24.DEAL_SELECT
-        )
+        deals_wanted = b24.by_ids("crm.deal.list", changed, b24.DEAL_SELECT)
         pages = api.batch(_context(source, deals_wanted))
         deals = [d for name in deals_wanted for d in b24._rows(pages[name].result)]
         _Pulled(source, api, pages).save(deals, result)
@@ -261,6 +259,32 @@ def push(run: Run, progress: Progress) -> None:
         return {}
 
     _guarded(run, source, work)
+
+
+def _merge_pushes(run: Run) -> dict[str, list[str]]:
+    """This run's ids and those of the source's other pushes still queued, which it takes
+    over: Bitrix24 posts one event per change, and a burst of them read deal by deal would
+    queue minutes of requests at two a second, where one batch reads 2,500 deals."""
+    changed = [str(i) for i in run.params.get("changed", [])]
+    deleted = [str(i) for i in run.params.get("deleted", [])]
+    others = Run.objects.filter(source=run.source, kind=Run.Kind.CRM_PUSH, status=Run.Status.QUEUED)
+    for other in others.exclude(pk=run.pk).order_by("pk")[: b24.MAX_COMMANDS]:
+        # Conditional, as a worker claims a run: a run another worker took stays its own.
+        if Run.objects.filter(pk=other.pk, status=Run.Status.QUEUED).update(
+            status=Run.Status.DONE, started_at=timezone.now(), finished_at=timezone.now(),
+            counts={"merged_into": run.pk},
+        ):  # fmt: skip
+            changed += [str(i) for i in other.params.get("changed", [])]
+            deleted += [str(i) for i in other.params.get("deleted", [])]
+    gone = set(deleted)  # a deal Bitrix24 deleted does not come back
+    params = {
+        "changed": sorted({i for i in changed if i not in gone}, key=lambda i: (len(i), i)),
+        "deleted": sorted(gone, key=lambda i: (len(i), i)),
+    }
+    if params != run.params:
+        run.params = params
+        Run.objects.filter(pk=run.pk).update(params=params)
+    return params
 
 
 def _guarded(
