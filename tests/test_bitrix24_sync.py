@@ -5,6 +5,7 @@ import io
 import json
 from datetime import date
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -167,10 +168,15 @@ def test_a_deal_moved_out_of_won_or_deleted_leaves_the_figures_and_a_typed_one_s
     body = {"event": "ONCRMDEALDELETE", "data[FIELDS][ID]": "105", "ts": "1770000000",
             "auth[domain]": "portal.bitrix24.ru", "auth[member_id]": "abc",
             "auth[application_token]": "tok-123"}  # fmt: skip
-    assert client.post(url, body).status_code == 200
+    assert post(client, url, body).status_code == 200
     _work()
     assert facts(lebedev, "deals_sum") == {}
     assert not Deal.objects.filter(external_id="105").exists()
+
+
+def post(client, url: str, body: dict):
+    """An event as Bitrix24 posts it: application/x-www-form-urlencoded, brackets and all."""
+    return client.post(url, urlencode(body), content_type="application/x-www-form-urlencoded")
 
 
 def _work() -> None:
@@ -186,10 +192,10 @@ def test_a_pushed_deal_is_fetched_by_the_worker_and_a_wrong_token_refused(compan
     url = reverse("source-hook", args=[source.pk, source.hook_key])
     body = {"event": "ONCRMDEALUPDATE", "data[FIELDS][ID]": "102", "ts": "1770000000",
             "auth[domain]": "portal.bitrix24.ru", "auth[application_token]": "nope"}  # fmt: skip
-    assert client.post(url, body).status_code == 403
+    assert post(client, url, body).status_code == 403
     assert not Run.objects.exists()
     body["auth[application_token]"] = "tok-123"
-    response = client.post(url, body)  # form-encoded, as Bitrix24 posts it
+    response = post(client, url, body)
     assert response.status_code == 200
     run = Run.objects.get()
     assert (run.kind, run.params) == ("crm-push", {"changed": ["102"], "deleted": []})
@@ -204,7 +210,7 @@ def test_a_pushed_deal_is_fetched_by_the_worker_and_a_wrong_token_refused(compan
         if event == "ONCRMDEALDELETE":
             del portal.portal.deals[int(deal)]
         assert (
-            client.post(url, body | {"event": event, "data[FIELDS][ID]": deal}).status_code == 200
+            post(client, url, body | {"event": event, "data[FIELDS][ID]": deal}).status_code == 200
         )
     asked = portal.portal.requests
     Source.objects.filter(pk=source.pk).update(enabled=False)
@@ -220,7 +226,7 @@ def test_a_pushed_deal_is_fetched_by_the_worker_and_a_wrong_token_refused(compan
     assert runs[1].params == {"changed": ["101", "105"], "deleted": ["102"]}
     assert sorted(Deal.objects.values_list("external_id", flat=True)) == ["101", "105"]
     assert facts(company["volkov"], "deals_sum") == {date(2026, 2, 3): Decimal("150000")}
-    assert client.post(url.replace(source.hook_key, "x" * 32), body).status_code == 404
+    assert post(client, url.replace(source.hook_key, "x" * 32), body).status_code == 404
 
 
 def test_a_pulled_deal_and_the_same_deal_in_an_export_are_one_deal(company, portal):
