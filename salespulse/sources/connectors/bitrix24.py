@@ -116,7 +116,10 @@ class _Pulled:
         pending = {uid: [i for i in v if i not in ids] for uid, v in pending.items()}
         clients = self._clients(deals)
         records = []
-        for line, raw in enumerate(deals, start=1):
+        for position, raw in enumerate(deals, start=1):
+            # A refused deal is named by its ID where a file's row is named by its line.
+            deal_id = str(raw.get("ID") or "")
+            line = int(deal_id) if deal_id.isdigit() and len(deal_id) < 10 else position
             uid = b24.ref(raw.get("ASSIGNED_BY_ID"))
             login = sellers.get(uid)
             if login is None:
@@ -308,6 +311,9 @@ def _guarded(
     importer._record(result, None, queued=run)
     # What the portal's limit cost: the bench and the run page show it.
     run.counts |= {"requests": api.client.requests, "waited_ms": round(api.client.waited * 1000)}
+    # A mapping set (`source set --map-user`) while this ran is kept, not overwritten.
+    stored = Source.objects.filter(pk=source.pk).values_list("options", flat=True).first()
+    source.options["users"] = (stored or {}).get("users", {})
     changes |= {"status": Source.Status.OK, "last_error": "", "last_attempt_at": attempt,
                 "last_success_at": attempt, "options": source.options}  # fmt: skip
     if result.created or result.updated or result.deleted:
