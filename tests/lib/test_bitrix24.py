@@ -133,7 +133,7 @@ def test_pages_after_the_first_come_fifty_to_a_batch():
         api = portal(server)
         params = b24.deal_params({})
         first = api.call("crm.deal.list", {**params, "start": 0})
-        rows = b24._rows(first.result)
+        rows = b24.rows_of(first.result)
         for page in api.rest(first, "crm.deal.list", params):
             rows.extend(page)
     assert [int(r["ID"]) for r in rows] == list(range(1, 2601))
@@ -170,7 +170,7 @@ def test_a_portal_over_its_limit_is_paced_not_failed():
         api = b24.Portal(JsonClient(server.url, per_second=20, backoff=0.05))
         rows = []
         for start in range(0, 500, 50):
-            rows += b24._rows(api.call("crm.deal.list", {"start": start}).result)
+            rows += b24.rows_of(api.call("crm.deal.list", {"start": start}).result)
     assert len(rows) == 500 and server.portal.throttled <= 2
 
 

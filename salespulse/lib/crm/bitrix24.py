@@ -144,11 +144,11 @@ class Portal:
             part = starts[i : i + MAX_COMMANDS]
             pages = self.batch({f"p{s}": (method, {**params, "start": s}) for s in part})
             for s in part:
-                yield _rows(pages[f"p{s}"].result)
+                yield rows_of(pages[f"p{s}"].result)
 
     def every(self, method: str, params: Mapping[str, Any]) -> list[Any]:
         first = self.call(method, {**params, "start": 0})
-        rows = _rows(first.result)
+        rows = rows_of(first.result)
         for page in self.rest(first, method, params):
             rows.extend(page)
         return rows
@@ -166,7 +166,7 @@ def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _rows(result: Any) -> list[Any]:
+def rows_of(result: Any) -> list[Any]:
     if isinstance(result, list):
         return result
     if isinstance(result, dict):  # crm.category.list: {"categories": [...]}
@@ -205,7 +205,7 @@ def stage_commands(categories: Iterable[int]) -> dict[str, Command]:
 
 def category_ids(result: Any) -> list[int]:
     ids = []
-    for row in _rows(result):
+    for row in rows_of(result):
         if isinstance(row, dict) and (i := _int(row.get("id", row.get("ID")))) is not None:
             ids.append(i)
     return ids

@@ -42,11 +42,10 @@ DEAL_EVENTS = {
 MAX_PENDING = 5000  # deal ids kept per unmatched user
 
 
-def portal(source: Source, sleep: Callable[[float], None] | None = None) -> b24.Portal:
+def portal(source: Source) -> b24.Portal:
     # A box edition may allow more than the cloud's two requests a second: options["rate"].
     rate = float(source.options.get("rate") or 2)
-    extra = {"sleep": sleep} if sleep else {}
-    return b24.Portal(JsonClient(source.url, per_second=rate, **extra))
+    return b24.Portal(JsonClient(source.url, per_second=rate))
 
 
 def _people() -> list[b24.Person]:
@@ -86,7 +85,7 @@ class _Pulled:
     def users(self) -> dict[str, b24.User]:
         if self._users is None:
             first = self.pages["users"]
-            rows = b24._rows(first.result)
+            rows = b24.rows_of(first.result)
             for page in self.api.rest(first, "user.get", {}):
                 rows.extend(page)
             self._users = b24.read_users(rows)
@@ -94,7 +93,7 @@ class _Pulled:
 
     def by_ids(self, ids: Iterable[str]) -> list[dict[str, Any]]:
         pages = self.api.batch(b24.by_ids("crm.deal.list", ids, b24.DEAL_SELECT))
-        return [d for page in pages.values() for d in b24._rows(page.result)]
+        return [d for page in pages.values() for d in b24.rows_of(page.result)]
 
     def save(self, deals: list[dict[str, Any]], result: importer.ImportResult) -> None:
         """Match users, read clients, write stages and deals; unmatched users' deals wait."""
@@ -171,7 +170,7 @@ class _Pulled:
         }
         if commands:
             for name, page in self.api.batch(commands).items():
-                rows = b24._rows(page.result)
+                rows = b24.rows_of(page.result)
                 (clients.add_companies if "company" in name else clients.add_contacts)(rows)
         return clients
 
@@ -219,7 +218,7 @@ def _sync(
     params = b24.deal_params(b24.deal_filter(source.watermark, since))
     pages = api.batch(_context(source, {"deals": ("crm.deal.list", {**params, "start": 0})}))
     pulled = _Pulled(source, api, pages)
-    deals = b24._rows(pages["deals"].result)
+    deals = b24.rows_of(pages["deals"].result)
     for page in api.rest(pages["deals"], "crm.deal.list", params):
         deals.extend(page)
         progress(len(deals))
@@ -254,7 +253,7 @@ def push(run: Run, progress: Progress) -> None:
     def work(api: b24.Portal, result: importer.ImportResult) -> dict[str, Any]:
         deals_wanted = b24.by_ids("crm.deal.list", changed, b24.DEAL_SELECT)
         pages = api.batch(_context(source, deals_wanted))
-        deals = [d for name in deals_wanted for d in b24._rows(pages[name].result)]
+        deals = [d for name in deals_wanted for d in b24.rows_of(pages[name].result)]
         _Pulled(source, api, pages).save(deals, result)
         if deleted:
             importer.delete_deals(deleted, source.stored_as, result)
@@ -353,7 +352,7 @@ def test(source: Source) -> tuple[bool, str]:
         return False, _("The webhook lacks the scopes: %(scopes)s. Tick crm and user.") % {
             "scopes": ", ".join(missing)
         }
-    deals = pages["deals"].total or len(b24._rows(pages["deals"].result))
+    deals = pages["deals"].total or len(b24.rows_of(pages["deals"].result))
     pipelines = len(set(b24.category_ids(pages["categories"].result)) | {0})
     text = _("Connected: deals %(deals)d, pipelines %(pipelines)d.") % {
         "deals": deals, "pipelines": pipelines,
