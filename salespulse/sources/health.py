@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from salespulse.lib.cdr.tables import TableError, parse_url
-from salespulse.sources.models import CRM_KINDS, Run, Source
+from salespulse.sources.models import CRM_KINDS, SYNCED_KINDS, Run, Source
 
 WORK_HOURS = (9, 18)  # local hours, Monday to Friday, when calls are expected
 FAILING_FOR = timedelta(minutes=15)
@@ -94,6 +94,23 @@ def describe(source: Source, now: datetime | None = None) -> dict[str, Any]:
         "lag_minutes": None if late is None else int(late.total_seconds() // 60),
         "watermark": source.watermark,
         "error": source.last_error,
+        "synced": source.kind in SYNCED_KINDS,
+        **_crm(source),
+    }
+
+
+def _crm(source: Source) -> dict[str, Any]:
+    """A CRM source's push address and the CRM users its deals wait for."""
+    if source.kind not in CRM_KINDS:
+        return {}
+    from django.urls import reverse
+
+    from salespulse.sources.execute import connector
+
+    unmatched = getattr(connector(source.kind), "unmatched_text", lambda options: "")
+    return {
+        "hook": reverse("source-hook", args=[source.pk, source.hook_key]),
+        "unmatched": unmatched(source.options),
     }
 
 

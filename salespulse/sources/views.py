@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from salespulse.org import access
 from salespulse.sources import health, runner
-from salespulse.sources.models import Run, Source
+from salespulse.sources.models import SYNCED_KINDS, Run, Source
 
 
 def _may_import(request: HttpRequest) -> None:
@@ -70,7 +70,7 @@ def test(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def sync(request: HttpRequest, pk: int) -> HttpResponse:
     _may_import(request)
-    source = get_object_or_404(Source, pk=pk, kind=Source.Kind.ASTERISK_DB)
+    source = get_object_or_404(Source, pk=pk, kind__in=SYNCED_KINDS)
     run = runner.queue_sync(source, Run.Trigger.WEB, request.user)
     return redirect("source-run", pk=run.pk)
 
@@ -82,10 +82,12 @@ COUNTS = [
     ("created", gettext_lazy("created")),
     ("updated", gettext_lazy("updated")),
     ("unchanged", gettext_lazy("unchanged")),
+    ("deleted", gettext_lazy("deleted")),
     ("already_stored", gettext_lazy("already stored (skipped)")),
     ("repeats", gettext_lazy("exact repeats in the file (skipped)")),
     ("not_sales", gettext_lazy("not sales calls (stored, not counted)")),
     ("refused", gettext_lazy("refused")),
+    ("requests", gettext_lazy("requests to the CRM")),
 ]
 
 

@@ -5,6 +5,7 @@
         [--since 2026-10-01] [--every 5]
     salespulse source add b24 --kind bitrix24 --url https://PORTAL.bitrix24.ru/rest/1/CODE/
     salespulse source add amo --kind amocrm --url https://SUB.amocrm.ru --token-file /etc/amo
+    salespulse source set b24 --app-token TOKEN [--map-user 40=volkov]
     salespulse source list [--json]
     salespulse source test pbx
 """
@@ -18,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 
+from salespulse.org.models import Employee
 from salespulse.sources import health
 from salespulse.sources.models import CRM_KINDS, Source
 
@@ -59,6 +61,14 @@ class Command(BaseCommand):
         listing.add_argument("--json", action="store_true")
         test = sub.add_parser("test", help="connect and recognise the table")
         test.add_argument("name")
+        # A CRM's webhook token is known only after its address (printed by add) is set up.
+        change = sub.add_parser("set", help="change a CRM source's application token or users")
+        change.add_argument("name")
+        change.add_argument("--app-token", default=None, help="the outgoing webhook's token")
+        change.add_argument(
+            "--map-user", action="append", default=[], metavar="CRM_ID=LOGIN",
+            help="the employee a CRM user is (repeatable; CRM_ID= forgets the mapping)",
+        )  # fmt: skip
 
     def handle(self, *args, action: str, **options) -> None:
         with translation.override("ru"):
@@ -92,6 +102,24 @@ class Command(BaseCommand):
                 f"{row['name']}\t{row['kind']}\t{row['status']}\t"
                 f"last success: {row['last_success'] or '—'}\tlag: {row['lag_minutes'] or '—'} min"
             )
+
+    def do_set(self, name: str, app_token: str | None, map_user: list[str], **_) -> None:
+        source = Source.objects.filter(name=name, kind__in=CRM_KINDS).first()
+        if source is None:
+            raise CommandError(f"no CRM source {name}")
+        if app_token is not None:
+            source.app_token = app_token.strip()
+        users = dict(source.options.get("users", {}))
+        for pair in map_user:
+            crm_id, sep, login = pair.partition("=")
+            if not sep or not crm_id.strip():
+                raise CommandError(f"--map-user {pair}: CRM_ID=LOGIN")
+            if login.strip() and not Employee.objects.filter(user__username=login.strip()).exists():
+                raise CommandError(f"--map-user {pair}: no employee {login.strip()}")
+            users[crm_id.strip()] = login.strip()
+        source.options["users"] = {k: v for k, v in users.items() if v}
+        source.save(update_fields=["app_token", "options"])
+        self.stdout.write(f"source {source.name} changed")
 
     def do_test(self, name: str, **_) -> None:
         try:

@@ -24,8 +24,9 @@ def summary(run: Run) -> dict:
         "kind": run.source.kind,
         "status": run.status,
         "rows": counts.get("rows", run.rows_read),
-        "imported": counts.get("imported", 0),
-        "already_stored": counts.get("already_stored", 0),
+        # A CRM's run counts deals created and updated, and those it already had.
+        "imported": counts.get("imported", counts.get("created", 0) + counts.get("updated", 0)),
+        "already_stored": counts.get("already_stored", counts.get("unchanged", 0)),
         "refused": counts.get("refused", 0),
         "started": run.started_at.isoformat() if run.started_at else None,
         "finished": run.finished_at.isoformat() if run.finished_at else None,
