@@ -126,7 +126,7 @@ def alerts(now: datetime | None = None) -> list[str]:
     """The board's lines about sources that fail, or are silent when calls are due."""
     now = now or timezone.now()
     sources = list(Source.objects.filter(enabled=True, kind=Source.Kind.ASTERISK_DB))
-    lines = []
+    lines = crm_alerts(now)
     for source in sources:
         zone = ZoneInfo(source.timezone)
         name = (
@@ -163,6 +163,31 @@ def alerts(now: datetime | None = None) -> list[str]:
                     n,
                 )
                 % {"name": name, "time": _clock(last, now.astimezone(zone)), "n": n}
+            )
+    return lines
+
+
+def crm_alerts(now: datetime) -> list[str]:
+    """A CRM that refused our token at once (a person must act); one that fails after
+    FAILING_FOR: the deal figures are as old as its last sync."""
+    lines = []
+    zone = timezone.get_current_timezone()
+    for source in Source.objects.filter(enabled=True, kind__in=CRM_KINDS).exclude(
+        status__in=[Source.Status.OK, Source.Status.NEW]
+    ):
+        name = f"{source.get_kind_display()} ({source.name})"
+        since = source.last_success_at or source.created_at
+        if source.status == Source.Status.NO_ACCESS:
+            lines.append(
+                _("%(name)s: no access since %(time)s, deals are not coming in: %(error)s")
+                % {"name": name, "time": _clock(since.astimezone(zone), now.astimezone(zone)),
+                   "error": source.last_error}  # fmt: skip
+            )
+        elif now - since >= FAILING_FOR:
+            lines.append(
+                _("%(name)s has not synced since %(time)s: %(error)s")
+                % {"name": name, "time": _clock(since.astimezone(zone), now.astimezone(zone)),
+                   "error": source.last_error}  # fmt: skip
             )
     return lines
 

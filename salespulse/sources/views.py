@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from salespulse.org import access
 from salespulse.sources import health, runner
-from salespulse.sources.models import Run, Source
+from salespulse.sources.models import SYNCED_KINDS, Run, Source
 
 
 def _may_import(request: HttpRequest) -> None:
@@ -53,7 +53,10 @@ def sources(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     rows = [(s, health.describe(s, now)) for s in Source.objects.all()]
     runs = Run.objects.select_related("source")[:20]
-    return render(request, "sources/sources.html", {"form": form, "rows": rows, "runs": runs})
+    return render(
+        request, "sources/sources.html",
+        {"form": form, "rows": rows, "runs": runs, "synced": SYNCED_KINDS},
+    )  # fmt: skip
 
 
 @login_required
@@ -70,7 +73,7 @@ def test(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def sync(request: HttpRequest, pk: int) -> HttpResponse:
     _may_import(request)
-    source = get_object_or_404(Source, pk=pk, kind=Source.Kind.ASTERISK_DB)
+    source = get_object_or_404(Source, pk=pk, kind__in=SYNCED_KINDS)
     run = runner.queue_sync(source, Run.Trigger.WEB, request.user)
     return redirect("source-run", pk=run.pk)
 
@@ -82,6 +85,7 @@ COUNTS = [
     ("created", gettext_lazy("created")),
     ("updated", gettext_lazy("updated")),
     ("unchanged", gettext_lazy("unchanged")),
+    ("deleted", gettext_lazy("deleted")),
     ("already_stored", gettext_lazy("already stored (skipped)")),
     ("repeats", gettext_lazy("exact repeats in the file (skipped)")),
     ("not_sales", gettext_lazy("not sales calls (stored, not counted)")),
