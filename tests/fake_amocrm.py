@@ -61,7 +61,7 @@ class FakeAmo:
             "account_id": 29000000, "labor_cost": None,
             "_embedded": {
                 "tags": [],
-                "companies": [{"id": company, "_links": {"self": {"href": f"/api/v4/companies/{company}"}}}]
+                "companies": [{"id": company, "_links": {"self": {"href": f"/c/{company}"}}}]
                 if company else [],
                 "contacts": [{"id": contact, "is_main": True}] if contact else [],
             },

@@ -167,6 +167,9 @@ def alerts(now: datetime | None = None) -> list[str]:
     return lines
 
 
+CRM_NAMES = {Source.Kind.AMOCRM: "amoCRM", Source.Kind.BITRIX24: "Bitrix24"}
+
+
 def crm_alerts(now: datetime) -> list[str]:
     """A CRM that refused our token at once (a person must act); one that fails after
     FAILING_FOR: the deal figures are as old as its last sync."""
@@ -175,19 +178,25 @@ def crm_alerts(now: datetime) -> list[str]:
     for source in Source.objects.filter(enabled=True, kind__in=CRM_KINDS).exclude(
         status__in=[Source.Status.OK, Source.Status.NEW]
     ):
-        name = f"{source.get_kind_display()} ({source.name})"
+        name = f"{CRM_NAMES.get(source.kind, source.kind)} ({source.name})"
         since = source.last_success_at or source.created_at
         if source.status == Source.Status.NO_ACCESS:
             lines.append(
                 _("%(name)s: no access since %(time)s, deals are not coming in: %(error)s")
-                % {"name": name, "time": _clock(since.astimezone(zone), now.astimezone(zone)),
-                   "error": source.last_error}  # fmt: skip
+                % {
+                    "name": name,
+                    "time": _clock(since.astimezone(zone), now.astimezone(zone)),
+                    "error": source.last_error,
+                }  # fmt: skip
             )
         elif now - since >= FAILING_FOR:
             lines.append(
                 _("%(name)s has not synced since %(time)s: %(error)s")
-                % {"name": name, "time": _clock(since.astimezone(zone), now.astimezone(zone)),
-                   "error": source.last_error}  # fmt: skip
+                % {
+                    "name": name,
+                    "time": _clock(since.astimezone(zone), now.astimezone(zone)),
+                    "error": source.last_error,
+                }  # fmt: skip
             )
     return lines
 

@@ -85,7 +85,8 @@ class Pull:
 
     def leads(self, params: dict[str, Any], progress: Progress | None = None) -> None:
         """Every page of `/leads` with these filters, saved as it comes."""
-        query = {**params, "with": "contacts", "limit": amocrm.PAGE, "order[updated_at]": "asc"}
+        query = {**params, "with": "contacts,companies", "limit": amocrm.PAGE, "page": 1,
+                 "order[updated_at]": "asc"}  # fmt: skip
         data = self.api.get("leads?" + _query(query))
         while data:
             leads = amocrm.embedded(data, "leads")
@@ -363,7 +364,7 @@ def test(source: Source, *, sleep: Sleep = time.sleep) -> tuple[bool, str]:
         users = all_users(api)
     except CrmError as e:
         return False, explain(e)
-    text = _("Connected: account %(name)s, %(pipelines)d pipelines, %(users)d users.") % {
+    text = _("Connected: account %(name)s, pipelines: %(pipelines)d, users: %(users)d.") % {
         "name": account.get("name") or account.get("subdomain") or "—",
         "pipelines": statuses.pipelines,
         "users": len(users),

@@ -7,6 +7,7 @@
     salespulse source add amo --kind amocrm --url https://SUB.amocrm.ru --token-file /etc/amo
     salespulse source list [--json]
     salespulse source test pbx
+    salespulse source map-user amo 7021234 volkov
 """
 
 from __future__ import annotations
@@ -59,6 +60,10 @@ class Command(BaseCommand):
         listing.add_argument("--json", action="store_true")
         test = sub.add_parser("test", help="connect and recognise the table")
         test.add_argument("name")
+        mapping = sub.add_parser("map-user", help="a CRM user is this employee (login, - to clear)")
+        mapping.add_argument("name")
+        mapping.add_argument("user_id")
+        mapping.add_argument("login")
 
     def handle(self, *args, action: str, **options) -> None:
         with translation.override("ru"):
@@ -102,6 +107,24 @@ class Command(BaseCommand):
         if not ok:
             raise CommandError(message)
         self.stdout.write(message)
+
+    def do_map_user(self, name: str, user_id: str, login: str, **_) -> None:
+        """The explicit mapping a CRM's users are matched by first (then e-mail, name)."""
+        from salespulse.org.models import Employee
+
+        source = Source.objects.filter(name=name, kind__in=CRM_KINDS).first()
+        if source is None:
+            raise CommandError(f"no CRM source {name}")
+        users = dict(source.options.get("users") or {})
+        if login == "-":
+            users.pop(user_id, None)
+        elif not Employee.objects.filter(user__username=login).exists():
+            raise CommandError(f"no employee with login {login}")
+        else:
+            users[user_id] = login
+        source.options["users"] = users
+        source.save(update_fields=["options"])
+        self.stdout.write(f"{name}: CRM user {user_id} -> {users.get(user_id, '—')}")
 
 
 def _dumps(data: object) -> str:
