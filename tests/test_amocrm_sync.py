@@ -238,29 +238,41 @@ def test_the_webhook_address_is_the_secret_and_answers_at_once(amo, source, clie
 def test_a_pulled_lead_and_the_same_lead_in_an_export_are_one_deal(amo, source, company):  # noqa: F811
     export = amocrm_csv(
         [D("101", "Павел Волков", "Успешно реализовано", Decimal("150000"),
-           "27.02.2026 00:06:40", company="ООО «Альфа»")]
+           "27.02.2026 00:06:40", company="ООО «Альфа»"),
+         # A renamed won status in a file is a guess ("in progress") until the API says.
+         D("107", "Павел Волков", "Контракт подписан", Decimal("5000"), "20.02.2026 12:00:00")]
     )  # fmt: skip
     result = import_file(io.BytesIO(export), fmt="amocrm")
-    assert result.created == 1 and result.source == "amocrm"
+    assert result.created == 2 and result.source == "amocrm"
+    assert result.new_stages == ["Контракт подписан"]
     amo.lead(101, user=VOLKOV, status=142, price=150000, closed=LATE, company=5)
     run = sync(source)
     assert run.counts["created"] == 0 and run.counts["updated"] == 1
     assert Deal.objects.filter(external_id="101").count() == 1
-    assert facts(company["volkov"], "deals_count") == {date(2026, 2, 27): 1}
-    assert facts(company["volkov"], "deals_sum") == {date(2026, 2, 27): Decimal(150000)}
+    assert deals()["107"][1] == "won"
+    assert facts(company["volkov"], "deals_count") == {
+        date(2026, 2, 27): 1, date(2026, 2, 20): 1,
+    }  # fmt: skip
+    assert facts(company["volkov"], "deals_sum")[date(2026, 2, 27)] == Decimal(150000)
 
 
 def test_a_user_matched_later_gets_their_deals_without_a_full_sync(amo, source, company):  # noqa: F811
     history(amo)
+    amo.lead(106, user=SMIRNOVA, status=40001)
     sync(source)
     assert "105" not in deals()
+    assert source.options["unmatched"]["9"]["leads"] == ["105", "106"]
+    amo.delete(106)
     factories.make_seller("smirnova", company["sales"], first_name="Ольга", last_name="Смирнова")
     amo.requests.clear()
     run = sync(source)
     assert run.counts["created"] == 1 and deals()["105"][3] == "smirnova"
     leads = amo.calls("/api/v4/leads")
-    assert leads[1]["filter[id][]"] == ["105"]
-    assert source.options["unmatched"] == {}
+    assert leads[1]["filter[id][]"] == ["105", "106"]
+    assert source.options["unmatched"] == {}  # 106, gone meanwhile, is not asked for again
+    amo.requests.clear()
+    sync(source)
+    assert len(amo.requests) == 1
 
 
 def test_the_cli_adds_tests_and_syncs_an_amocrm_source(amo, company, tmp_path):  # noqa: F811

@@ -78,6 +78,7 @@ class Pull:
         self.clients: dict[tuple[str, int], str] = {}
         self.unmatched: dict[int, list[str]] = {}
         self.saved: set[str] = set()
+        self.retried: set[str] = set()  # leads of users matched since: asked for again
         self.seen: set[str] = set()
         self.latest = 0
 
@@ -165,7 +166,8 @@ class Pull:
         `options["unmatched"]`, and one line each on the run."""
         kept = dict(self.source.options.get("unmatched") or {})
         for user_id, info in list(kept.items()):
-            left = [i for i in info.get("leads", []) if i not in self.saved]
+            # Asked again and not given back: deleted meanwhile, not to ask for again.
+            left = [i for i in info.get("leads", []) if i not in self.saved | self.retried]
             if left:
                 kept[user_id] = {**info, "leads": left}
             else:
@@ -290,6 +292,7 @@ def sync(run: Run, progress: Progress, *, sleep: Sleep = time.sleep) -> None:
         pull.leads(params, progress)
         again = [i for i in pull.matched_again() if i not in pull.seen]
         if again:
+            pull.retried.update(again)
             pull.by_id(again)
     except CrmError as e:
         failed(source, run, e, attempt)
