@@ -39,6 +39,8 @@ from salespulse.sources.models import Run, Source
 Sleep = Callable[[float], None]
 Progress = Callable[[int], None]
 IDS_PER_REQUEST = amocrm.PAGE
+# Leads saved at once: about a second of work, a few MB of records.
+SAVE_EVERY = 5000
 # Leads kept per unmatched user, to fetch again once the user is matched.
 KEPT_PER_USER = 1000
 
@@ -78,6 +80,7 @@ class Pull:
         self.clients: dict[tuple[str, int], str] = {}
         self.unmatched: dict[int, list[str]] = {}
         self.saved: set[str] = set()
+        self.batch: list[DealRecord] = []
         self.retried: set[str] = set()  # leads of users matched since: asked for again
         self.seen: set[str] = set()
         self.latest = 0
@@ -99,6 +102,7 @@ class Pull:
             if not href:
                 break
             data = self.api.get(follow(self.api, href))
+        self.save()
 
     def by_id(self, ids: Iterable[str]) -> None:
         ids = list(dict.fromkeys(ids))
@@ -156,8 +160,17 @@ class Pull:
             if isinstance(owner, int) and owner not in self.sellers:
                 self.unmatched.setdefault(owner, []).append(item.external_id)
             records.append(item)
-        save_deals(records, self.source.stored_as, self.result)
-        self.saved.update(r.external_id for r in records)
+        self.batch += records
+        if len(self.batch) >= SAVE_EVERY:
+            self.save()
+
+    def save(self) -> None:
+        """Save the leads read so far: in batches, because each save brings the touched
+        sellers' day figures along, once for all its deals."""
+        if self.batch:
+            save_deals(self.batch, self.source.stored_as, self.result)
+            self.saved.update(r.external_id for r in self.batch)
+            self.batch = []
 
     # -- outcome --
 
