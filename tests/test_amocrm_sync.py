@@ -3,7 +3,7 @@ failures, and the same outcomes as an amoCRM export file."""
 
 import io
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -306,6 +306,14 @@ def test_sync_now_on_the_sources_page_is_for_those_who_bring_data_in(amo, source
     run = Run.objects.get(kind="sync")
     assert answer.status_code == 302 and answer["Location"] == reverse("source-run", args=[run.pk])
     assert run.status == "queued"  # for the worker
+    history(amo)
+    runner.run_now(run)
+    page = client.get(reverse("source-run", args=[run.pk]), HTTP_ACCEPT_LANGUAGE="ru")
+    text = page.content.decode()
+    assert "Пользователь amoCRM Ольга Смирнова (o.smirnova@romashka.ru, id 9)" in text
+    run.refresh_from_db()
+    assert reverse("crm-import-result", args=[run.crm_import_id]) in text
+    assert client.get(reverse("crm-import-result", args=[run.crm_import_id])).status_code == 200
 
 
 def test_one_amocrm_sync_of_many_leads_stays_quick(amo, source, company):  # noqa: F811
@@ -317,3 +325,28 @@ def test_one_amocrm_sync_of_many_leads_stays_quick(amo, source, company):  # noq
     assert run.counts["created"] == 600
     assert len(amo.calls("/api/v4/leads")) == 3 and len(amo.calls("/api/v4/companies")) == 1
     assert (datetime.now() - started).total_seconds() < 30
+
+
+def test_a_crm_failing_for_a_quarter_of_an_hour_is_on_the_board(amo, source):
+    Source.objects.filter(pk=source.pk).update(
+        status="failing", last_error="CRM недоступна: timed out",
+        last_success_at=timezone.now() - timedelta(minutes=20),
+    )  # fmt: skip
+    with translation.override("ru"):
+        (line,) = health.alerts()
+    assert line.startswith("amoCRM (amo) не синхронизируется с ") and "timed out" in line
+    Source.objects.filter(pk=source.pk).update(last_success_at=timezone.now())
+    assert health.alerts() == []
+
+
+def test_an_admin_adds_an_amocrm_source_on_the_sources_page(amo, company, client, tmp_path):  # noqa: F811
+    form = {"name": "amo", "kind": "amocrm", "url": amo.url, "timezone": "Europe/Moscow",
+            "every_minutes": 5, "enabled": "on", "currency": "RUB"}  # fmt: skip
+    login(client, company["head_sales"])
+    assert client.post(reverse("sources"), form).status_code == 403
+    login(client, factories.make_admin("root"))
+    page = client.post(reverse("sources"), form, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "amoCRM нужен долгосрочный токен" in page and not Source.objects.exists()
+    answer = client.post(reverse("sources"), form | {"token_file": str(tmp_path / "t")})
+    assert answer.status_code == 302
+    assert Source.objects.get(name="amo").token_file == str(tmp_path / "t")

@@ -125,8 +125,12 @@ def usual_rate(source: Source, now: datetime) -> float:
 def alerts(now: datetime | None = None) -> list[str]:
     """The board's lines about sources that fail, or are silent when calls are due."""
     now = now or timezone.now()
-    sources = list(Source.objects.filter(enabled=True, kind=Source.Kind.ASTERISK_DB))
-    lines = crm_alerts(now)
+    # One query for every kind: the board counts its queries.
+    found = list(
+        Source.objects.filter(enabled=True, kind__in=[Source.Kind.ASTERISK_DB, *CRM_KINDS])
+    )
+    sources = [s for s in found if s.kind == Source.Kind.ASTERISK_DB]
+    lines = crm_alerts(now, [s for s in found if s.kind in CRM_KINDS])
     for source in sources:
         zone = ZoneInfo(source.timezone)
         name = (
@@ -170,14 +174,14 @@ def alerts(now: datetime | None = None) -> list[str]:
 CRM_NAMES = {Source.Kind.AMOCRM: "amoCRM", Source.Kind.BITRIX24: "Bitrix24"}
 
 
-def crm_alerts(now: datetime) -> list[str]:
+def crm_alerts(now: datetime, sources: list[Source]) -> list[str]:
     """A CRM that refused our token at once (a person must act); one that fails after
     FAILING_FOR: the deal figures are as old as its last sync."""
     lines = []
     zone = timezone.get_current_timezone()
-    for source in Source.objects.filter(enabled=True, kind__in=CRM_KINDS).exclude(
-        status__in=[Source.Status.OK, Source.Status.NEW]
-    ):
+    for source in sources:
+        if source.status not in (Source.Status.NO_ACCESS, Source.Status.FAILING):
+            continue
         name = f"{CRM_NAMES.get(source.kind, source.kind)} ({source.name})"
         since = source.last_success_at or source.created_at
         if source.status == Source.Status.NO_ACCESS:

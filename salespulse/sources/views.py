@@ -30,13 +30,26 @@ def _may_import(request: HttpRequest) -> None:
 class SourceForm(forms.ModelForm):
     class Meta:
         model = Source
-        fields = ["name", "kind", "url", "timezone", "since", "every_minutes", "enabled"]
+        fields = [
+            "name", "kind", "url", "timezone", "since", "every_minutes", "enabled",
+            "token_file", "token_env", "currency",
+        ]  # fmt: skip
         widgets = {"since": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].required = False  # a CRM's; RUB when left empty
+
+    def clean_currency(self) -> str:
+        return (self.cleaned_data.get("currency") or "RUB").upper()
 
     def clean(self) -> dict:
         data = super().clean()
         try:
-            health.validate(Source(kind=data.get("kind", ""), url=data.get("url", "")))
+            health.validate(
+                Source(kind=data.get("kind", ""), url=data.get("url", ""),
+                       token_file=data.get("token_file", ""), token_env=data.get("token_env", ""))
+            )  # fmt: skip
         except ValidationError as e:
             self.add_error(None, e)
         return data

@@ -209,8 +209,16 @@ class Pull:
                     },
                 ),  # fmt: skip
             )
-        self.source.options["unmatched"] = kept
-        Source.objects.filter(pk=self.source.pk).update(options=self.source.options)
+        # Only this key: the admin may have mapped a user while the sync ran.
+        with transaction.atomic():
+            options = (
+                Source.objects.select_for_update()
+                .values_list("options", flat=True)
+                .get(pk=self.source.pk)
+            )
+            options["unmatched"] = kept
+            Source.objects.filter(pk=self.source.pk).update(options=options)
+        self.source.options = options
 
     def matched_again(self) -> list[str]:
         """Leads of users listed as unmatched who now match someone: to fetch again."""
