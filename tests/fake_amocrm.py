@@ -30,6 +30,8 @@ class FakeAmo:
     contacts: dict[int, str] = field(default_factory=dict)
     pipelines: list[dict[str, Any]] = field(default_factory=list)
     throttle: list[str | None] = field(default_factory=list)  # Retry-After of the next 429s
+    # What happens in the account once a page of leads is served: {page: change}.
+    meanwhile: dict[int, Any] = field(default_factory=dict)
     requests: list[tuple[str, dict[str, list[str]]]] = field(default_factory=list)
     now: int = BASE_TIME
 
@@ -164,6 +166,13 @@ class FakeAmo:
         return f"{self.url}{path}?{urllib.parse.urlencode(query, doseq=True)}"
 
     def _leads(self, query: dict[str, list[str]]):
+        answer = self._leads_page(query)
+        change = self.meanwhile.pop(int(query.get("page", ["1"])[0]), None)
+        if change is not None:
+            change()
+        return answer
+
+    def _leads_page(self, query: dict[str, list[str]]):
         leads = list(self.leads.values())
         if "filter[updated_at][from]" in query:
             since = int(query["filter[updated_at][from]"][0])
@@ -172,7 +181,8 @@ class FakeAmo:
         if ids:
             wanted = {int(i) for i in ids}
             leads = [x for x in leads if x["id"] in wanted]
-        leads.sort(key=lambda x: (x["updated_at"], x["id"]))
+        newest = query.get("order[updated_at]") == ["desc"]
+        leads.sort(key=lambda x: (x["updated_at"], x["id"]), reverse=newest)
         if "contacts" in ",".join(query.get("with", [])).split(","):
             return self._page("/api/v4/leads", query, leads, "leads")
 

@@ -89,8 +89,11 @@ class Pull:
 
     def leads(self, params: dict[str, Any], progress: Progress | None = None) -> None:
         """Every page of `/leads` with these filters, saved as it comes."""
+        # Newest first: a lead changed while the pages are read moves to the first page,
+        # so later pages shift back (a lead read twice, harmless) and none is skipped; the
+        # lead itself is newer than the watermark and comes with the next sync.
         query = {**params, "with": "contacts,companies", "limit": amocrm.PAGE, "page": 1,
-                 "order[updated_at]": "asc"}  # fmt: skip
+                 "order[updated_at]": "desc"}  # fmt: skip
         data = self.api.get("leads?" + _query(query))
         while data:
             leads = amocrm.embedded(data, "leads")
