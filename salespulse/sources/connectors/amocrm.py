@@ -66,7 +66,7 @@ def explain(error: CrmError) -> str:
 
 
 class Pull:
-    """One sync's or push's reading: leads in, deals saved page by page."""
+    """One sync's or push's reading: leads in, deals saved in batches."""
 
     def __init__(self, source: Source, api: JsonClient) -> None:
         self.source = source
@@ -88,7 +88,7 @@ class Pull:
     # -- reading --
 
     def leads(self, params: dict[str, Any], progress: Progress | None = None) -> None:
-        """Every page of `/leads` with these filters, saved as it comes."""
+        """Every page of `/leads` with these filters, saved as it comes in."""
         # Newest first: a lead changed while the pages are read moves to the first page,
         # so later pages shift back (a lead read twice, harmless) and none is skipped; the
         # lead itself is newer than the watermark and comes with the next sync.
