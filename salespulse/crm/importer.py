@@ -593,6 +593,12 @@ def _layout(
     return detected, detected.name
 
 
+def record_import(result: ImportResult, user: Any = None, queued: Any = None) -> ImportResult:
+    """Deals saved other than from a file (a CRM's sync or webhook): their ImportRun and
+    Run, as a file's (`queued`: the worker's run, which gets the outcome)."""
+    return _record(result, user, queued)
+
+
 def _record(result: ImportResult, user: Any, queued: Any = None) -> ImportResult:
     run = ImportRun.objects.create(
         kind=result.kind,

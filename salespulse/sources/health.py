@@ -105,13 +105,31 @@ def _crm(source: Source) -> dict[str, Any]:
         return {}
     from django.urls import reverse
 
-    from salespulse.sources.execute import connector
-
-    unmatched = getattr(connector(source.kind), "unmatched_text", lambda options: "")
     return {
         "hook": reverse("source-hook", args=[source.pk, source.hook_key]),
-        "unmatched": unmatched(source.options),
+        "unmatched": unmatched_text(source.options),
     }
+
+
+def unmatched_text(options: dict[str, Any]) -> str:
+    """The CRM users whose deals wait for a seller (`options["unmatched"]`: a count of
+    deals, or the ids kept to fetch again), for a page or the command line."""
+    users = options.get("unmatched") or {}
+    if not users:
+        return ""
+    counted = sorted(
+        (
+            (uid, u.get("name") or "—", u.get("deals", len(u.get("leads", []))))
+            for uid, u in users.items()
+        ),
+        key=lambda row: -row[2],
+    )
+    parts = [
+        ngettext("%(name)s (id %(id)s): %(n)d deal", "%(name)s (id %(id)s): %(n)d deals", n)
+        % {"name": name, "id": uid, "n": n}
+        for uid, name, n in counted
+    ]
+    return _("Not matched to employees: %(users)s.") % {"users": "; ".join(parts)}
 
 
 def _working(moment: datetime) -> bool:
@@ -142,8 +160,12 @@ def usual_rate(source: Source, now: datetime) -> float:
 def alerts(now: datetime | None = None) -> list[str]:
     """The board's lines about sources that fail, or are silent when calls are due."""
     now = now or timezone.now()
-    sources = list(Source.objects.filter(enabled=True, kind=Source.Kind.ASTERISK_DB))
-    lines = []
+    # One query for every kind: the board counts its queries.
+    found = list(
+        Source.objects.filter(enabled=True, kind__in=[Source.Kind.ASTERISK_DB, *CRM_KINDS])
+    )
+    sources = [s for s in found if s.kind == Source.Kind.ASTERISK_DB]
+    lines = crm_alerts(now, [s for s in found if s.kind in CRM_KINDS])
     for source in sources:
         zone = ZoneInfo(source.timezone)
         name = (
@@ -180,6 +202,40 @@ def alerts(now: datetime | None = None) -> list[str]:
                     n,
                 )
                 % {"name": name, "time": _clock(last, now.astimezone(zone)), "n": n}
+            )
+    return lines
+
+
+CRM_NAMES = {Source.Kind.AMOCRM: "amoCRM", Source.Kind.BITRIX24: "Bitrix24"}
+
+
+def crm_alerts(now: datetime, sources: list[Source]) -> list[str]:
+    """A CRM that refused our token at once (a person must act); one that fails after
+    FAILING_FOR: the deal figures are as old as its last sync."""
+    lines = []
+    zone = timezone.get_current_timezone()
+    for source in sources:
+        if source.status not in (Source.Status.NO_ACCESS, Source.Status.FAILING):
+            continue
+        name = f"{CRM_NAMES.get(source.kind, source.kind)} ({source.name})"
+        since = source.last_success_at or source.created_at
+        if source.status == Source.Status.NO_ACCESS:
+            lines.append(
+                _("%(name)s: no access since %(time)s, deals are not coming in: %(error)s")
+                % {
+                    "name": name,
+                    "time": _clock(since.astimezone(zone), now.astimezone(zone)),
+                    "error": source.last_error,
+                }  # fmt: skip
+            )
+        elif now - since >= FAILING_FOR:
+            lines.append(
+                _("%(name)s has not synced since %(time)s: %(error)s")
+                % {
+                    "name": name,
+                    "time": _clock(since.astimezone(zone), now.astimezone(zone)),
+                    "error": source.last_error,
+                }  # fmt: skip
             )
     return lines
 

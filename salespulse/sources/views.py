@@ -30,13 +30,26 @@ def _may_import(request: HttpRequest) -> None:
 class SourceForm(forms.ModelForm):
     class Meta:
         model = Source
-        fields = ["name", "kind", "url", "timezone", "since", "every_minutes", "enabled"]
+        fields = [
+            "name", "kind", "url", "timezone", "since", "every_minutes", "enabled",
+            "token_file", "token_env", "currency",
+        ]  # fmt: skip
         widgets = {"since": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].required = False  # a CRM's; RUB when left empty
+
+    def clean_currency(self) -> str:
+        return (self.cleaned_data.get("currency") or "RUB").upper()
 
     def clean(self) -> dict:
         data = super().clean()
         try:
-            health.validate(Source(kind=data.get("kind", ""), url=data.get("url", "")))
+            health.validate(
+                Source(kind=data.get("kind", ""), url=data.get("url", ""),
+                       token_file=data.get("token_file", ""), token_env=data.get("token_env", ""))
+            )  # fmt: skip
         except ValidationError as e:
             self.add_error(None, e)
         return data
@@ -53,7 +66,10 @@ def sources(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     rows = [(s, health.describe(s, now)) for s in Source.objects.all()]
     runs = Run.objects.select_related("source")[:20]
-    return render(request, "sources/sources.html", {"form": form, "rows": rows, "runs": runs})
+    return render(
+        request, "sources/sources.html",
+        {"form": form, "rows": rows, "runs": runs, "synced": SYNCED_KINDS},
+    )  # fmt: skip
 
 
 @login_required

@@ -12,7 +12,7 @@ users, with their deal counts, for the Sources page and `source test`).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +20,6 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from salespulse.crm import importer
 from salespulse.crm.models import Stage
@@ -30,6 +29,7 @@ from salespulse.lib.crm.http import AccessDenied, CrmError, JsonClient
 from salespulse.lib.crm.stages import stage_key
 from salespulse.lib.tabular import gettext_noop
 from salespulse.org.models import Employee
+from salespulse.sources import health
 from salespulse.sources.hooks import HookAnswer
 from salespulse.sources.models import Run, Source
 
@@ -357,20 +357,5 @@ def test(source: Source) -> tuple[bool, str]:
     text = _("Connected: deals %(deals)d, pipelines %(pipelines)d.") % {
         "deals": deals, "pipelines": pipelines,
     }  # fmt: skip
-    unmatched = unmatched_text(source.options)
+    unmatched = health.unmatched_text(source.options)
     return True, f"{text} {unmatched}".strip()
-
-
-def unmatched_text(options: Mapping[str, Any]) -> str:
-    """The users whose deals wait for a seller, for a page or the command line."""
-    users = options.get("unmatched") or {}
-    if not users:
-        return ""
-    parts = [
-        ngettext(
-            "%(name)s (id %(id)s): %(n)d deal", "%(name)s (id %(id)s): %(n)d deals", u["deals"]
-        )
-        % {"name": u.get("name") or "—", "id": uid, "n": u["deals"]}
-        for uid, u in sorted(users.items(), key=lambda kv: -kv[1]["deals"])
-    ]
-    return _("Not matched to employees: %(users)s.") % {"users": "; ".join(parts)}

@@ -91,6 +91,8 @@ class Command(BaseCommand):
         self.stdout.write(f"source {source.name} added ({source.kind}, every {every} min)")
         if source.kind in CRM_KINDS:
             self.stdout.write(f"webhook address: /sources/hooks/{source.pk}/{source.hook_key}/")
+            if (source.token_file or source.token_env) and not source.token():
+                self.stderr.write("the token is empty or cannot be read yet: syncs will say so")
 
     def do_list(self, json: bool = False, **_) -> None:  # noqa: A002
         rows = [health.describe(s) for s in Source.objects.all()]

@@ -1,7 +1,8 @@
 """`salespulse sync [NAME] [--json]`: sync sources now (all enabled ones, or one).
 
 Prints per source {"name", "kind", "status", "rows", "imported", "already_stored",
-"refused", "started", "finished", "error"}; exits 1 when a sync failed.
+"refused", "started", "finished", "error"} (a CRM's also "created", "updated",
+"unchanged", "deleted"); exits 1 when a sync failed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ def summary(run: Run) -> dict:
         "imported": counts.get("imported", counts.get("created", 0) + counts.get("updated", 0)),
         "already_stored": counts.get("already_stored", counts.get("unchanged", 0)),
         "refused": counts.get("refused", 0),
+        # A CRM's deals (what a call sync has not)
+        **{k: counts[k] for k in ("created", "updated", "unchanged", "deleted") if k in counts},
         "started": run.started_at.isoformat() if run.started_at else None,
         "finished": run.finished_at.isoformat() if run.finished_at else None,
         "error": run.error,
@@ -65,6 +68,13 @@ class Command(BaseCommand):
                     f"{row['imported']} imported, {row['already_stored']} already stored, "
                     f"{row['refused']} refused"
                 )
+                if "created" in row:
+                    line = (
+                        f"{row['name']}: {row['status']}, {row['rows']} deals read, "
+                        f"{row['created']} new, {row['updated']} changed, "
+                        f"{row['unchanged']} unchanged, {row.get('deleted', 0)} deleted, "
+                        f"{row['refused']} refused"
+                    )
                 self.stdout.write(line + (f" — {row['error']}" if row["error"] else ""))
         if any(row["error"] for row in done):
             sys.exit(1)

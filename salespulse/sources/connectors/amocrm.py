@@ -1,0 +1,406 @@
+"""amoCRM / Kommo: leads pulled through API v4 and pushed by its webhooks.
+
+What leads mean is `salespulse.lib.crm.amocrm`'s; deals and facts are written by the one
+CRM pipeline (`crm.importer.save_deals`, `delete_deals`). A sync asks for the leads
+updated since the last one (`filter[updated_at][from]`, 204 when none: one request);
+only when some came does it read the pipelines and users, and the names of the leads'
+companies or contacts (one request per page of ids).
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.parse
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from salespulse.crm.importer import (
+    ImportResult,
+    apply_stage_kinds,
+    delete_deals,
+    record_import,
+    save_deals,
+)
+from salespulse.crm.models import Stage
+from salespulse.lib.crm import amocrm
+from salespulse.lib.crm.formats import DealRecord, RowError
+from salespulse.lib.crm.http import AccessDenied, CrmError, JsonClient
+from salespulse.lib.crm.stages import StageKind, stage_key
+from salespulse.lib.tabular import gettext_noop
+from salespulse.org.models import Employee
+from salespulse.sources.hooks import HookAnswer
+from salespulse.sources.models import Run, Source
+
+Sleep = Callable[[float], None]
+Progress = Callable[[int], None]
+IDS_PER_REQUEST = amocrm.PAGE
+# Leads saved at once: about a second of work, a few MB of records.
+SAVE_EVERY = 5000
+# Leads kept per unmatched user, to fetch again once the user is matched.
+KEPT_PER_USER = 1000
+
+
+def client(source: Source, sleep: Sleep = time.sleep) -> JsonClient:
+    token = source.token()
+    if not token:
+        raise AccessDenied(
+            gettext_noop("No amoCRM token: its file or variable is empty or cannot be read.")
+        )
+    parts = urllib.parse.urlsplit(source.url)
+    return JsonClient(
+        f"{parts.scheme}://{parts.netloc}/api/v4/",
+        headers={"Authorization": f"Bearer {token}"},
+        per_second=amocrm.PER_SECOND,
+        sleep=sleep,
+    )
+
+
+def explain(error: CrmError) -> str:
+    text = _(error.message)
+    return text % error.params if error.params else text
+
+
+class Pull:
+    """One sync's or push's reading: leads in, deals saved in batches."""
+
+    def __init__(self, source: Source, api: JsonClient) -> None:
+        self.source = source
+        self.api = api
+        self.result = ImportResult(
+            kind="deals", source=source.stored_as, format="amocrm", file_name=f"amoCRM: {source}"
+        )
+        self.statuses: amocrm.Statuses | None = None
+        self.users: dict[int, amocrm.AmoUser] = {}
+        self.sellers: dict[int, str] = {}
+        self.clients: dict[tuple[str, int], str] = {}
+        self.unmatched: dict[int, list[str]] = {}
+        self.saved: set[str] = set()
+        self.batch: list[DealRecord] = []
+        self.retried: set[str] = set()  # leads of users matched since: asked for again
+        self.seen: set[str] = set()
+        self.latest = 0
+
+    # -- reading --
+
+    def leads(self, params: dict[str, Any], progress: Progress | None = None) -> None:
+        """Every page of `/leads` with these filters, saved as it comes in."""
+        # Newest first: a lead changed while the pages are read moves to the first page,
+        # so later pages shift back (a lead read twice, harmless) and none is skipped; the
+        # lead itself is newer than the watermark and comes with the next sync.
+        query = {**params, "with": "contacts,companies", "limit": amocrm.PAGE, "page": 1,
+                 "order[updated_at]": "desc"}  # fmt: skip
+        data = self.api.get("leads?" + _query(query))
+        while data:
+            leads = amocrm.embedded(data, "leads")
+            if leads:
+                self.page(leads)
+            if progress is not None:
+                progress(self.result.rows)
+            href = amocrm.next_link(data)
+            if not href:
+                break
+            data = self.api.get(follow(self.api, href))
+        self.save()
+
+    def by_id(self, ids: Iterable[str]) -> None:
+        ids = list(dict.fromkeys(ids))
+        for start in range(0, len(ids), IDS_PER_REQUEST):
+            self.leads({"filter[id][]": ids[start : start + IDS_PER_REQUEST]})
+
+    def prepare(self) -> None:
+        """Pipelines and users, once a sync has leads to read."""
+        if self.statuses is not None:
+            return
+        self.statuses = amocrm.Statuses.read(self.api.get("leads/pipelines"))
+        closing_stages(self.source.stored_as, self.statuses.closing())
+        self.users = {u.id: u for u in all_users(self.api)}
+        self.sellers = amocrm.match_users(
+            self.users.values(), people(), self.source.options.get("users") or {}
+        )
+
+    def names(self, leads: list[dict[str, Any]]) -> None:
+        """The names of the leads' companies (else main contacts) not read yet."""
+        wanted: dict[str, set[int]] = {"companies": set(), "contacts": set()}
+        for lead in leads:
+            company, contact = amocrm.linked(lead)
+            if company is not None:
+                wanted["companies"].add(company)
+            elif contact is not None:
+                wanted["contacts"].add(contact)
+        for entity, ids in wanted.items():
+            missing = sorted(i for i in ids if (entity, i) not in self.clients)
+            for start in range(0, len(missing), IDS_PER_REQUEST):
+                part = missing[start : start + IDS_PER_REQUEST]
+                data = self.api.get(
+                    f"{entity}?" + _query({"filter[id][]": part, "limit": amocrm.PAGE})
+                )
+                found = amocrm.names_of(data, entity)
+                # An id with no name (deleted, or nameless) is not asked for again.
+                self.clients.update({(entity, i): found.get(i, "") for i in part})
+
+    def page(self, leads: list[dict[str, Any]]) -> None:
+        self.prepare()
+        assert self.statuses is not None
+        self.names(leads)
+        self.result.rows += len(leads)
+        self.seen.update(amocrm.lead_ids(leads))
+        self.latest = max(self.latest, amocrm.updated(leads))
+        records: list[DealRecord] = []
+        owners = {str(lead.get("id")): lead.get("responsible_user_id") for lead in leads}
+        for item in amocrm.read_leads(
+            leads, statuses=self.statuses, sellers=self.sellers, users=self.users,
+            clients=self.clients, currency=self.source.currency,
+        ):  # fmt: skip
+            if isinstance(item, RowError):
+                self.result.error(item)
+                continue
+            owner = owners.get(item.external_id)
+            if isinstance(owner, int) and owner not in self.sellers:
+                self.unmatched.setdefault(owner, []).append(item.external_id)
+            records.append(item)
+        self.batch += records
+        if len(self.batch) >= SAVE_EVERY:
+            self.save()
+
+    def save(self) -> None:
+        """Save the leads read so far: in batches, because each save brings the touched
+        sellers' day figures along, once for all its deals."""
+        if self.batch:
+            save_deals(self.batch, self.source.stored_as, self.result)
+            self.saved.update(r.external_id for r in self.batch)
+            self.batch = []
+
+    # -- outcome --
+
+    def remember_unmatched(self) -> None:
+        """Users matching no employee, with their leads (fetched again once matched), in
+        `options["unmatched"]`, and one line each on the run."""
+        kept = dict(self.source.options.get("unmatched") or {})
+        for user_id, info in list(kept.items()):
+            # Asked again and not given back: deleted meanwhile, not to ask for again.
+            left = [i for i in info.get("leads", []) if i not in self.saved | self.retried]
+            if left:
+                kept[user_id] = {**info, "leads": left}
+            else:
+                kept.pop(user_id)
+        for user_id, ids in self.unmatched.items():
+            user = self.users.get(user_id) or amocrm.AmoUser(user_id, "")
+            earlier = kept.get(str(user_id), {}).get("leads", [])
+            leads = list(dict.fromkeys([*earlier, *ids]))[:KEPT_PER_USER]
+            kept[str(user_id)] = {"name": user.name, "email": user.email, "leads": leads}
+        for user_id, ids in self.unmatched.items():
+            info = kept[str(user_id)]
+            self.result.errors.insert(
+                0,
+                RowError(
+                    0,
+                    gettext_noop(
+                        "amoCRM user %(name)s (%(email)s, id %(id)s) is no employee: "
+                        "%(n)d deals left out. Write their e-mail or full name on the "
+                        "employee, or map them: "
+                        "salespulse source set SOURCE --map-user %(id)s=LOGIN."
+                    ),
+                    {
+                        "name": info["name"] or "—",
+                        "email": info["email"] or "—",
+                        "id": user_id,
+                        "n": len(ids),
+                    },
+                ),  # fmt: skip
+            )
+        # Only this key: the admin may have mapped a user while the sync ran.
+        with transaction.atomic():
+            options = (
+                Source.objects.select_for_update()
+                .values_list("options", flat=True)
+                .get(pk=self.source.pk)
+            )
+            options["unmatched"] = kept
+            Source.objects.filter(pk=self.source.pk).update(options=options)
+        self.source.options = options
+
+    def matched_again(self) -> list[str]:
+        """Leads of users listed as unmatched who now match someone: to fetch again."""
+        kept = self.source.options.get("unmatched") or {}
+        if not kept:
+            return []
+        users = [
+            amocrm.AmoUser(int(k), v.get("name", ""), v.get("email", ""))
+            for k, v in kept.items()
+            if k.isdigit()
+        ]
+        found = amocrm.match_users(users, people(), self.source.options.get("users") or {})
+        return [i for k, v in kept.items() if k.isdigit() and int(k) in found for i in v["leads"]]
+
+
+def _query(params: dict[str, Any]) -> str:
+    """A query string with its brackets as amoCRM writes them: `filter[id][]=1` (250 ids
+    stay a short address)."""
+    return urllib.parse.urlencode(params, doseq=True, safe="[],")
+
+
+def follow(api: JsonClient, href: str) -> str:
+    """A `next` link, only on the account's own host: the token goes with it."""
+    base = urllib.parse.urlsplit(api.base)
+    link = urllib.parse.urlsplit(api.url(href))
+    if (link.scheme, link.netloc) != (base.scheme, base.netloc):
+        raise CrmError(
+            gettext_noop("amoCRM sent a next page on another host: %(host)s"),
+            host=link.netloc[:100],
+        )
+    return href
+
+
+def all_users(api: JsonClient) -> list[amocrm.AmoUser]:
+    users = []
+    data = api.get("users?" + _query({"limit": amocrm.PAGE}))
+    while data:
+        users += amocrm.read_users(data)
+        href = amocrm.next_link(data)
+        data = api.get(follow(api, href)) if href else None
+    return users
+
+
+def people() -> list[amocrm.Person]:
+    rows = Employee.objects.values_list(
+        "user__username", "user__email", "crm_id", "user__first_name", "user__last_name"
+    )
+    return [
+        amocrm.Person(login, email or "", crm_id or "", f"{first} {last}".strip())
+        for login, email, crm_id, first, last in rows
+    ]
+
+
+def closing_stages(source: str, kinds: dict[str, StageKind]) -> None:
+    """Statuses 142 and 143 are won and lost whatever a pipeline calls them: their stages
+    are set so (checked), and the source's deals follow when one was taken otherwise."""
+    existing = {s.key: s for s in Stage.objects.filter(source=source)}
+    moved = False
+    with transaction.atomic():
+        for name, kind in kinds.items():
+            stage = existing.get(stage_key(name))
+            if stage is None:
+                Stage.objects.get_or_create(
+                    source=source, key=stage_key(name),
+                    defaults={"name": name[:200], "kind": kind, "confirmed": True},
+                )  # fmt: skip
+            elif stage.kind != kind or not stage.confirmed:
+                moved = moved or stage.kind != kind
+                Stage.objects.filter(pk=stage.pk).update(kind=kind, confirmed=True)
+    if moved:
+        apply_stage_kinds(source)
+
+
+# --- what sources.execute calls ----------------------------------------------------------
+
+
+def sync(run: Run, progress: Progress, *, sleep: Sleep = time.sleep) -> None:
+    """Leads updated since the last sync (all of them the first time, or since the
+    source's first day), and those of users matched since."""
+    source = run.source
+    assert source is not None
+    attempt = timezone.now()
+    since = int(source.watermark) if source.watermark.isdigit() else 0
+    params: dict[str, Any] = {}
+    if since:
+        params["filter[updated_at][from]"] = since + 1
+    elif source.since:
+        start = datetime.combine(source.since, datetime.min.time(), tzinfo=UTC)
+        params["filter[updated_at][from]"] = int(start.timestamp())
+    try:
+        pull = Pull(source, client(source, sleep))
+        pull.leads(params, progress)
+        again = [i for i in pull.matched_again() if i not in pull.seen]
+        if again:
+            pull.retried.update(again)
+            pull.by_id(again)
+    except CrmError as e:
+        failed(source, run, e, attempt)
+        return
+    finish(run, pull, attempt)
+    changes: dict[str, Any] = {
+        "status": Source.Status.OK, "last_error": "", "last_attempt_at": attempt,
+        "last_success_at": attempt,
+    }  # fmt: skip
+    if pull.latest > since:
+        changes["watermark"] = str(pull.latest)
+    if pull.result.created or pull.result.updated:
+        changes["last_new_at"] = attempt
+    Source.objects.filter(pk=source.pk).update(**changes)
+
+
+def push(run: Run, progress: Progress, *, sleep: Sleep = time.sleep) -> None:
+    """The leads a webhook named: fetched again (what the body said is not trusted, it
+    may be cut off); a lead named deleted that amoCRM no longer gives is deleted."""
+    source = run.source
+    assert source is not None
+    attempt = timezone.now()
+    changed = [str(i) for i in run.params.get("changed", [])]
+    deleted = [str(i) for i in run.params.get("deleted", [])]
+    try:
+        pull = Pull(source, client(source, sleep))
+        pull.by_id([*changed, *deleted])
+    except CrmError as e:
+        failed(source, run, e, attempt)
+        return
+    gone = [i for i in deleted if i not in pull.seen]
+    if gone:
+        delete_deals(gone, source.stored_as, pull.result)
+    finish(run, pull, attempt)
+    Source.objects.filter(pk=source.pk).update(
+        status=Source.Status.OK, last_error="", last_success_at=attempt
+    )
+
+
+def finish(run: Run, pull: Pull, attempt: datetime) -> None:
+    pull.remember_unmatched()
+    result = pull.result
+    if result.rows or result.deleted or result.errors:
+        record_import(result, None, queued=run)
+    else:
+        run.rows_read = 0
+        run.counts = {"rows": 0, "created": 0, "updated": 0, "unchanged": 0, "refused": 0}
+
+
+def failed(source: Source, run: Run, error: CrmError, attempt: datetime) -> None:
+    """The run ends with the reason; refused credentials mark the source «нет доступа»."""
+    run.error = explain(error)
+    status = Source.Status.NO_ACCESS if isinstance(error, AccessDenied) else Source.Status.FAILING
+    Source.objects.filter(pk=source.pk).update(
+        status=status, last_error=run.error, last_attempt_at=attempt
+    )
+
+
+def hook(source: Source, request: Any) -> HookAnswer:
+    found = amocrm.read_hook(request.body)
+    ours = amocrm.subdomain_of(source.url)
+    if found.subdomain and ours and found.subdomain.casefold() != ours.casefold():
+        return HookAnswer(refused="another amoCRM account")
+    return HookAnswer(changed=found.changed, deleted=found.deleted)
+
+
+def test(source: Source, *, sleep: Sleep = time.sleep) -> tuple[bool, str]:
+    try:
+        api = client(source, sleep)
+        account = api.get("account") or {}
+        statuses = amocrm.Statuses.read(api.get("leads/pipelines"))
+        users = all_users(api)
+    except CrmError as e:
+        return False, explain(e)
+    text = _("Connected: account %(name)s, pipelines: %(pipelines)d, users: %(users)d.") % {
+        "name": account.get("name") or account.get("subdomain") or "—",
+        "pipelines": statuses.pipelines,
+        "users": len(users),
+    }
+    currency = account.get("currency")
+    if isinstance(currency, str) and currency and currency.upper() != source.currency:
+        text += " " + _(
+            "The account's currency is %(theirs)s, the source says %(ours)s: deals are "
+            "stored in %(ours)s."
+        ) % {"theirs": currency.upper(), "ours": source.currency}
+    return True, text
