@@ -176,14 +176,7 @@ def alerts(now: datetime | None = None) -> list[str]:
         if source.status == Source.Status.FAILING:
             since = source.last_success_at or source.created_at
             if now - since >= FAILING_FOR:
-                lines.append(
-                    _("%(name)s has not synced since %(time)s: %(error)s")
-                    % {
-                        "name": name,
-                        "time": _clock(since.astimezone(zone), now.astimezone(zone)),
-                        "error": source.last_error,
-                    }  # fmt: skip
-                )
+                lines.append(_not_synced(name, source, since, now, zone))
             continue
         rate = source.calls_per_hour
         if rate < MIN_RATE or not source.watermark or not _working(now.astimezone(zone)):
@@ -229,15 +222,16 @@ def crm_alerts(now: datetime, sources: list[Source]) -> list[str]:
                 }  # fmt: skip
             )
         elif now - since >= FAILING_FOR:
-            lines.append(
-                _("%(name)s has not synced since %(time)s: %(error)s")
-                % {
-                    "name": name,
-                    "time": _clock(since.astimezone(zone), now.astimezone(zone)),
-                    "error": source.last_error,
-                }  # fmt: skip
-            )
+            lines.append(_not_synced(name, source, since, now, zone))
     return lines
+
+
+def _not_synced(name: str, source: Source, since: datetime, now: datetime, zone: Any) -> str:
+    return _("%(name)s has not synced since %(time)s: %(error)s") % {
+        "name": name,
+        "time": _clock(since.astimezone(zone), now.astimezone(zone)),
+        "error": source.last_error,
+    }
 
 
 def _clock(moment: datetime, now: datetime) -> str:
