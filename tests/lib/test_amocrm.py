@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from salespulse.lib.crm import amocrm
 from salespulse.lib.crm.formats import DealRecord, RowError
+from salespulse.lib.crm.people import Person, match_users
 from salespulse.lib.crm.stages import StageKind
 from tests.fake_amocrm import FakeAmo
 
@@ -84,10 +85,10 @@ def test_unreadable_leads_are_refused_by_id_and_deleted_ones_skipped():
 
 def test_users_match_by_mapping_crm_id_email_then_name():
     people = [
-        amocrm.Person("volkov", "volkov@firm.ru", "", "Павел Волков"),
-        amocrm.Person("lebedev", "", "17", "Андрей Лебедев"),
-        amocrm.Person("novikova", "shared@firm.ru", "", "Елена Новикова"),
-        amocrm.Person("orlov", "shared@firm.ru", "", "Олег Орлов"),
+        Person("volkov", "Павел Волков", "volkov@firm.ru"),
+        Person("lebedev", "Андрей Лебедев", crm_id="17"),
+        Person("novikova", "Елена Новикова", "shared@firm.ru"),
+        Person("orlov", "Олег Орлов", "shared@firm.ru"),
     ]
     users = amocrm.read_users({"_embedded": {"users": [
         {"id": 1, "name": "Паша", "email": "VOLKOV@firm.ru"},
@@ -98,8 +99,8 @@ def test_users_match_by_mapping_crm_id_email_then_name():
         {"id": "x"},
     ]}})  # fmt: skip
     assert len(users) == 5
-    found = amocrm.match_users(users, people, {"5": "Orlov"})
-    assert found == {1: "volkov", 17: "lebedev", 3: "novikova", 5: "orlov"}
+    found = match_users(users, people, {"5": "Orlov"})
+    assert found == {"1": "volkov", "17": "lebedev", "3": "novikova", "5": "orlov"}
 
 
 def test_pages_and_answers_of_odd_shape():

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from salespulse.lib.crm import bitrix24 as b24
 from salespulse.lib.crm.http import AccessDenied, JsonClient, Unreachable
+from salespulse.lib.crm.people import Person, match_users
 from salespulse.lib.crm.stages import StageKind
 from tests.fake_bitrix24 import Portal, Server, parse_php
 
@@ -78,11 +79,11 @@ def test_stages_are_stored_by_name_unless_a_name_means_two_things():
 
 def test_users_match_by_mapping_then_crm_id_then_email_then_name():
     people = [
-        b24.Person("volkov", "Павел Волков", "volkov@example.ru"),
-        b24.Person("lebedev", "Андрей Лебедев", "", crm_id="17"),
-        b24.Person("ivanov1", "Иван Иванов"),
-        b24.Person("ivanov2", "Иван Иванов"),
-        b24.Person("petrov", "Пётр Петров"),
+        Person("volkov", "Павел Волков", "volkov@example.ru"),
+        Person("lebedev", "Андрей Лебедев", "", crm_id="17"),
+        Person("ivanov1", "Иван Иванов"),
+        Person("ivanov2", "Иван Иванов"),
+        Person("petrov", "Пётр Петров"),
     ]
     users = b24.read_users([
         {"ID": "5", "NAME": "Паша", "LAST_NAME": "В.", "EMAIL": "Volkov@Example.ru"},
@@ -92,7 +93,7 @@ def test_users_match_by_mapping_then_crm_id_then_email_then_name():
         {"ID": "22", "NAME": "Иван", "LAST_NAME": "Иванов", "EMAIL": "volkov@example.ru"},
         {"ID": "30", "NAME": "Кто", "LAST_NAME": "Угодно"},
     ])  # fmt: skip
-    found = b24.match_users(users, people, {"22": "ivanov2", "99": "volkov"})
+    found = match_users(users.values(), people, {"22": "ivanov2", "99": "volkov"})
     assert found == {"5": "volkov", "17": "lebedev", "21": "petrov", "22": "ivanov2"}
 
 

@@ -28,7 +28,6 @@ from salespulse.lib.crm.formats import (
     RowError,
     parse_amount,
 )
-from salespulse.lib.crm.names import PersonIndex
 from salespulse.lib.crm.stages import StageKind
 from salespulse.lib.tabular import TabularError, gettext_noop
 
@@ -118,47 +117,6 @@ def read_users(data: Any) -> list[AmoUser]:
                 AmoUser(user_id, str(item.get("name") or "").strip(), _text(item.get("email")))
             )
     return users
-
-
-@dataclass(frozen=True)
-class Person:
-    """An employee as matching sees them."""
-
-    login: str
-    email: str = ""
-    crm_id: str = ""
-    full_name: str = ""
-
-
-def match_users(
-    users: Iterable[AmoUser], people: Iterable[Person], mapping: Mapping[str, str]
-) -> dict[int, str]:
-    """amoCRM user id -> the login of their employee, for those found.
-
-    The admin's explicit mapping ({"user id": login}) first, then the CRM id written on
-    the employee, the e-mail (one employee only) and the full name in any word order.
-    """
-    people = list(people)
-    logins = {p.login.casefold(): p.login for p in people}
-    by_crm = {p.crm_id.strip(): p.login for p in people if p.crm_id.strip()}
-    emails: dict[str, list[str]] = {}
-    for p in people:
-        if p.email.strip():
-            emails.setdefault(p.email.strip().casefold(), []).append(p.login)
-    names = PersonIndex((p.login, "", "", p.full_name) for p in people)
-    found: dict[int, str] = {}
-    for user in users:
-        mapped = str(mapping.get(str(user.id), "")).strip().casefold()
-        login = logins.get(mapped) if mapped else None
-        login = login or by_crm.get(str(user.id))
-        if login is None and user.email:
-            same = emails.get(user.email.casefold(), [])
-            login = same[0] if len(same) == 1 else None
-        if login is None and user.name:
-            login = names.find(user.name)  # type: ignore[assignment]
-        if login is not None:
-            found[user.id] = login
-    return found
 
 
 # --- leads -------------------------------------------------------------------------------

@@ -24,7 +24,6 @@ from typing import Any
 
 from salespulse.lib.crm.formats import DealRecord, Moment, RowError, parse_amount, parse_moment
 from salespulse.lib.crm.http import CrmError, JsonClient, Throttled
-from salespulse.lib.crm.names import PersonIndex
 from salespulse.lib.crm.stages import StageKind, stage_key
 from salespulse.lib.tabular import TabularError, gettext_noop
 
@@ -285,16 +284,6 @@ def stage_names(stages: Iterable[Stage]) -> dict[str, Stage]:
 
 
 @dataclass(frozen=True)
-class Person:
-    """An employee as users are matched to them."""
-
-    login: str
-    name: str  # "First Last"
-    email: str = ""
-    crm_id: str = ""
-
-
-@dataclass(frozen=True)
 class User:
     id: str
     name: str
@@ -310,41 +299,6 @@ def read_users(rows: Iterable[Any]) -> dict[str, User]:
         name = " ".join(str(w).strip() for w in words if w and str(w).strip())
         users[str(row["ID"])] = User(str(row["ID"]), name, str(row.get("EMAIL") or "").strip())
     return users
-
-
-def match_users(
-    users: Mapping[str, User], people: Iterable[Person], mapping: Mapping[str, str]
-) -> dict[str, str]:
-    """Bitrix24 user id -> employee login, for the users that are someone here.
-
-    The explicit mapping comes first: it is how an admin settles what matching cannot (two
-    Ивановы, a shared mailbox) and must not be overridden by a guess. Then the employee's
-    CRM id, then e-mail, then the name in any word order (an ambiguous name matches nobody:
-    a deal credited to the wrong seller is worse than one listed as unmatched).
-    """
-    people = list(people)
-    logins = {p.login.casefold(): p.login for p in people}
-    by_email: dict[str, list[str]] = {}
-    for p in people:
-        if p.email.strip():
-            by_email.setdefault(p.email.strip().casefold(), []).append(p.login)
-    index = PersonIndex((i, p.crm_id, "", p.name) for i, p in enumerate(people))
-    found = {}
-    for uid, user in users.items():
-        explicit = logins.get(str(mapping.get(uid, "")).casefold())
-        if explicit:
-            found[uid] = explicit
-            continue
-        if (i := index.by_crm_id(uid)) is not None:
-            found[uid] = people[i].login
-            continue
-        same = by_email.get(user.email.casefold(), []) if user.email else []
-        if len(same) == 1:
-            found[uid] = same[0]
-            continue
-        if user.name and (i := index.find(user.name)) is not None:
-            found[uid] = people[i].login
-    return found
 
 
 # --- deals -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Generic, TypeVar
 
 _QUOTES = re.compile("[«»\"“”„‟'`’‘]")
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2007\u2009\ufeff]+")
@@ -25,7 +26,10 @@ def person_tokens(text: str) -> frozenset[str]:
     return frozenset(w for w in re.split(r"[\s,.]+", normalize_name(text)) if w)
 
 
-class PersonIndex:
+K = TypeVar("K")
+
+
+class PersonIndex(Generic[K]):
     """Finds an employee by CRM id, login or full name in any word order.
 
     A display name with a patronymic matches an employee whose first and last name are
@@ -33,12 +37,12 @@ class PersonIndex:
     credit a deal to the wrong seller, which is worse than reporting it).
     """
 
-    def __init__(self, people: Iterable[tuple[int, str, str, str]]) -> None:
+    def __init__(self, people: Iterable[tuple[K, str, str, str]]) -> None:
         # (id, crm id, login, full name)
-        self._by_id: dict[str, int] = {}
-        self._by_login: dict[str, int] = {}
-        self._names: list[tuple[frozenset[str], int]] = []
-        self._cache: dict[str, int | None] = {}
+        self._by_id: dict[str, K] = {}
+        self._by_login: dict[str, K] = {}
+        self._names: list[tuple[frozenset[str], K]] = []
+        self._cache: dict[str, K | None] = {}
         for pk, crm_id, login, full_name in people:
             if crm_id.strip():
                 self._by_id[crm_id.strip().casefold()] = pk
@@ -48,14 +52,16 @@ class PersonIndex:
             if len(tokens) >= 2:
                 self._names.append((tokens, pk))
 
-    def by_crm_id(self, crm_id: str) -> int | None:
+    def by_crm_id(self, crm_id: str) -> K | None:
         return self._by_id.get(crm_id.strip().casefold())
 
-    def find(self, text: str) -> int | None:
+    def find(self, text: str) -> K | None:
         """The employee named by `text` (CRM id, login or full name), or None."""
         if text in self._cache:
             return self._cache[text]
-        found = self.by_crm_id(text) or self._by_login.get(text.strip().casefold())
+        found = self.by_crm_id(text)
+        if found is None:
+            found = self._by_login.get(text.strip().casefold())
         if found is None:
             tokens = person_tokens(text)
             exact = [pk for names, pk in self._names if names == tokens]

@@ -30,9 +30,10 @@ from salespulse.crm.models import Stage
 from salespulse.lib.crm import amocrm
 from salespulse.lib.crm.formats import DealRecord, RowError
 from salespulse.lib.crm.http import AccessDenied, CrmError, JsonClient
+from salespulse.lib.crm.people import match_users
 from salespulse.lib.crm.stages import StageKind, stage_key
 from salespulse.lib.tabular import gettext_noop
-from salespulse.org.models import Employee
+from salespulse.sources.connectors import employees_as_people
 from salespulse.sources.hooks import HookAnswer
 from salespulse.sources.models import Run, Source
 
@@ -119,9 +120,10 @@ class Pull:
         self.statuses = amocrm.Statuses.read(self.api.get("leads/pipelines"))
         closing_stages(self.source.stored_as, self.statuses.closing())
         self.users = {u.id: u for u in all_users(self.api)}
-        self.sellers = amocrm.match_users(
-            self.users.values(), people(), self.source.options.get("users") or {}
+        found = match_users(
+            self.users.values(), employees_as_people(), self.source.options.get("users") or {}
         )
+        self.sellers = {int(uid): login for uid, login in found.items()}
 
     def names(self, leads: list[dict[str, Any]]) -> None:
         """The names of the leads' companies (else main contacts) not read yet."""
@@ -234,8 +236,8 @@ class Pull:
             for k, v in kept.items()
             if k.isdigit()
         ]
-        found = amocrm.match_users(users, people(), self.source.options.get("users") or {})
-        return [i for k, v in kept.items() if k.isdigit() and int(k) in found for i in v["leads"]]
+        found = match_users(users, employees_as_people(), self.source.options.get("users") or {})
+        return [i for k, v in kept.items() if k in found for i in v["leads"]]
 
 
 def _query(params: dict[str, Any]) -> str:
@@ -264,16 +266,6 @@ def all_users(api: JsonClient) -> list[amocrm.AmoUser]:
         href = amocrm.next_link(data)
         data = api.get(follow(api, href)) if href else None
     return users
-
-
-def people() -> list[amocrm.Person]:
-    rows = Employee.objects.values_list(
-        "user__username", "user__email", "crm_id", "user__first_name", "user__last_name"
-    )
-    return [
-        amocrm.Person(login, email or "", crm_id or "", f"{first} {last}".strip())
-        for login, email, crm_id, first, last in rows
-    ]
 
 
 def closing_stages(source: str, kinds: dict[str, StageKind]) -> None:

@@ -26,10 +26,11 @@ from salespulse.crm.models import Stage
 from salespulse.lib.crm import bitrix24 as b24
 from salespulse.lib.crm.formats import RowError
 from salespulse.lib.crm.http import AccessDenied, CrmError, JsonClient
+from salespulse.lib.crm.people import match_users
 from salespulse.lib.crm.stages import stage_key
 from salespulse.lib.tabular import gettext_noop
-from salespulse.org.models import Employee
 from salespulse.sources import health
+from salespulse.sources.connectors import employees_as_people
 from salespulse.sources.hooks import HookAnswer
 from salespulse.sources.models import Run, Source
 
@@ -46,15 +47,6 @@ def portal(source: Source) -> b24.Portal:
     # A box edition may allow more than the cloud's two requests a second: options["rate"].
     rate = float(source.options.get("rate") or 2)
     return b24.Portal(JsonClient(source.url, per_second=rate))
-
-
-def _people() -> list[b24.Person]:
-    rows = Employee.objects.values_list(
-        "user__username", "user__first_name", "user__last_name", "user__email", "crm_id"
-    )
-    return [
-        b24.Person(login, f"{first} {last}", email, crm) for login, first, last, email, crm in rows
-    ]
 
 
 def _context(source: Source, deals: dict[str, b24.Command]) -> dict[str, b24.Command]:
@@ -101,7 +93,9 @@ class _Pulled:
         options = source.options
         pending: dict[str, list[str]] = {k: list(v) for k, v in options.get("pending", {}).items()}
         if deals or pending:
-            sellers = b24.match_users(self.users(), _people(), options.get("users", {}))
+            sellers = match_users(
+                self.users().values(), employees_as_people(), options.get("users", {})
+            )
             ready = [i for uid, ids in pending.items() if uid in sellers for i in ids]
             listed = {str(d.get("ID")) for d in deals}
             if ready:
