@@ -61,3 +61,12 @@ def test_the_session_is_written_once_a_day_not_on_every_page(seller):
         assert expiry(client) == START + timedelta(days=30)
         traveller.shift(timedelta(days=1))
         assert "sessionid" in client.get("/reports/day/").cookies
+
+
+def test_the_page_after_logging_in_writes_no_session(seller):
+    client = Client()
+    client.force_login(seller.user)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get("/reports/day/")
+    assert response.status_code == 200 and "sessionid" not in response.cookies
+    assert not [q for q in ctx.captured_queries if q["sql"].startswith(("UPDATE", "INSERT"))]

@@ -55,9 +55,17 @@ class SlidingSessionMiddleware:
 
     def __call__(self, request):
         session = request.session
-        if SESSION_KEY in session:
-            day = int(time.time() // 86400)
-            if session.get(self.KEY) != day:
-                # Saving the session sets its new expiry and sends the cookie again.
-                session[self.KEY] = day
+        if SESSION_KEY in session and session.get(self.KEY) != today():
+            # Saving the session sets its new expiry and sends the cookie again.
+            session[self.KEY] = today()
         return self.get_response(request)
+
+
+def today() -> int:
+    return int(time.time() // 86400)
+
+
+def stamp_login(sender, request, user, **kwargs) -> None:
+    """A new login is fresh already: its next page need not renew it."""
+    if request is not None and hasattr(request, "session"):
+        request.session[SlidingSessionMiddleware.KEY] = today()

@@ -441,13 +441,18 @@ class Engine:
             return sum(known, ZERO) if known else None
         if upto < period.start:
             return None
-        passed = self.working_days(who, period.start, upto)
-        total = self.working_days(who, period.start, period.end)
-        fact = self.value(code, who, period.start, upto) or ZERO
-        if passed == 0:
-            # Nothing to extrapolate from yet; figures from days off still count.
-            return fact if total == 0 or fact else None
-        return fact / passed * total
+        # A board asks it of each seller, then of their team (the members' sum).
+        key = ("forecast", code, period.start, period.end, upto)
+        if key not in who.memo:
+            passed = self.working_days(who, period.start, upto)
+            total = self.working_days(who, period.start, period.end)
+            fact = self.value(code, who, period.start, upto) or ZERO
+            if passed == 0:
+                # Nothing to extrapolate from yet; figures from days off still count.
+                who.memo[key] = fact if total == 0 or fact else None
+            else:
+                who.memo[key] = fact / passed * total
+        return who.memo[key]
 
 
 def completion_of(
