@@ -340,8 +340,8 @@ def _typed_gaps(
         DailyFact.objects.filter(
             # Naming the KPIs lets the database read the (employee, KPI, day) index by
             # ranges; without them SQLite read every fact of each seller (30 ms a page).
-            employee__in=sellers,
-            kpi__in=kpis,
+            employee_id__in=[s.pk for s in sellers],
+            kpi_id__in=[k.pk for k in kpis],
             day__range=(start, end),
             auto_value__isnull=False,
         )

@@ -50,7 +50,7 @@ def statuses(
     reports = {
         (emp_id, day): (status, late)
         for emp_id, day, status, late in DayReport.objects.filter(
-            employee__in=employees, day__range=(start, end)
+            employee_id__in=[e.pk for e in employees], day__range=(start, end)
         )
         .order_by()
         .values_list("employee_id", "day", "status", "late")
