@@ -419,7 +419,7 @@ def main() -> None:
     print(
         f"server: {settings.SALESPULSE_WORKERS} processes × {settings.SALESPULSE_THREADS} "
         f"threads (SALESPULSE_WORKERS, SALESPULSE_THREADS), DB_CONN_MAX_AGE="
-        f"{os.getenv('DB_CONN_MAX_AGE', '0')}; machine: {os.cpu_count()} cores, load "
+        f"{settings.DATABASES['default']['CONN_MAX_AGE']}; machine: {os.cpu_count()} cores, load "
         f"{' '.join(f'{x:.2f}' for x in load_before)} before, "
         f"{' '.join(f'{x:.2f}' for x in load_after)} after"
     )
