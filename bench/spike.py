@@ -172,6 +172,13 @@ def wait_until(moment: float) -> None:
         time.sleep(delay)
 
 
+def machine_busy() -> tuple[int, int]:
+    """(busy, total) clock ticks of every CPU since boot (/proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle and waiting for I/O
+    return sum(fields) - idle, sum(fields)
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
@@ -364,6 +371,7 @@ def main() -> None:
         log.samples.clear()
 
         load_before = os.getloadavg()
+        busy_before, own_before = machine_busy(), os.times()
         rng = random.Random(19)
         done: list[float] = []
         stop = threading.Event()
@@ -398,6 +406,7 @@ def main() -> None:
         for t in heads:
             t.join()
         load_after = os.getloadavg()
+        busy_after, own_after = machine_busy(), os.times()
     finally:
         cpu = stop_server(server)
 
@@ -422,6 +431,12 @@ def main() -> None:
         f"{settings.DATABASES['default']['CONN_MAX_AGE']}; machine: {os.cpu_count()} cores, load "
         f"{' '.join(f'{x:.2f}' for x in load_before)} before, "
         f"{' '.join(f'{x:.2f}' for x in load_after)} after"
+    )
+    busy = (busy_after[0] - busy_before[0]) / max(1, busy_after[1] - busy_before[1])
+    own = own_after.user + own_after.system - own_before.user - own_before.system
+    print(
+        f"during the spike the machine's CPUs were {busy:.0%} busy (every process: this "
+        f"server, its database, others'); the load generator used {own:.0f} CPU s"
     )
     print(f"\n{'request':22} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'errors':>7}")
 

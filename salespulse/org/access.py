@@ -23,6 +23,17 @@ def employee_of(user: AbstractBaseUser | AnonymousUser) -> Employee | None:
         return None
 
 
+def own_seller(user: AbstractBaseUser | AnonymousUser) -> Employee | None:
+    """The logged-in user as a seller (a seller's own day pages), with what they show."""
+    if not user.is_authenticated:
+        return None
+    return (
+        Employee.objects.filter(user=user, position=Employee.Position.SELLER)
+        .select_related("user", "department", "sales_role")
+        .first()
+    )
+
+
 def sees_everything(user: AbstractBaseUser | AnonymousUser) -> bool:
     if not user.is_authenticated:
         return False
