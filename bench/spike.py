@@ -179,6 +179,17 @@ def machine_busy() -> tuple[int, int]:
     return sum(fields) - idle, sum(fields)
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by a process and its children (the server's workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            total += tree_cpu(int(child))
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return total + (int(stat[11]) + int(stat[12])) / tick
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
@@ -372,6 +383,7 @@ def main() -> None:
 
         load_before = os.getloadavg()
         busy_before, own_before = machine_busy(), os.times()
+        server_before = tree_cpu(server.pid)
         rng = random.Random(19)
         done: list[float] = []
         stop = threading.Event()
@@ -407,6 +419,7 @@ def main() -> None:
             t.join()
         load_after = os.getloadavg()
         busy_after, own_after = machine_busy(), os.times()
+        server_spike = tree_cpu(server.pid) - server_before
     finally:
         cpu = stop_server(server)
 
@@ -464,8 +477,13 @@ def main() -> None:
     print(
         f"\ndrained in {drained:.1f} s; errors: {len(errors)}; reports saved: "
         f"{len(reports)}/{expected}, each once: {once == expected and versions == expected} "
-        f"({versions} versions); server CPU for the whole run: {cpu:.0f} s "
-        f"({cpu / max(1, len(log.samples) + len(baseline)) * 1000:.0f} ms a request)"
+        f"({versions} versions)"
+    )
+    print(
+        f"server CPU during the spike: {server_spike:.0f} s, {server_spike / drained:.2f} of "
+        f"{os.cpu_count()} cores over the drain, "
+        f"{server_spike / len(log.samples) * 1000:.0f} ms a request; for the whole run "
+        f"(start, warm-up, baseline, spike): {cpu:.0f} s"
     )
     all_p95 = percentile([s.seconds for s in log.samples], 0.95)
     failed |= bool(errors) or once != expected or versions != expected
