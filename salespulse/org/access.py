@@ -27,11 +27,15 @@ def own_seller(user: AbstractBaseUser | AnonymousUser) -> Employee | None:
     """The logged-in user as a seller (a seller's own day pages), with what they show."""
     if not user.is_authenticated:
         return None
-    return (
+    employee = (
         Employee.objects.filter(user=user, position=Employee.Position.SELLER)
-        .select_related("user", "department", "sales_role")
+        .select_related("department", "sales_role")
         .first()
     )
+    if employee is not None:
+        # Kept on the user both ways: the header's links ask user.employee again.
+        user.employee = employee
+    return employee
 
 
 def sees_everything(user: AbstractBaseUser | AnonymousUser) -> bool:
