@@ -41,7 +41,7 @@ def timed(fn, runs: int) -> list[float]:
     return times
 
 
-def generate(departments: int, per_department: int, today: date) -> None:
+def generate(departments: int, per_department: int, today: date, history_days: int = 365) -> None:
     """A company of departments × sellers with a year of figures up to yesterday."""
     from django.contrib.auth import get_user_model
     from django.db import transaction
@@ -56,7 +56,7 @@ def generate(departments: int, per_department: int, today: date) -> None:
     user_model = get_user_model()
     rng = random.Random(4)
     calendar = company_calendar()
-    start = today - timedelta(days=365)
+    start = today - timedelta(days=history_days)
     days = [d for d in days_between(start, today - timedelta(days=1)) if calendar.is_working(d)]
     months = Period("range", start, today + timedelta(days=31)).months()
     roles = {r.code: r for r in Role.objects.filter(code__in=ROLES)}

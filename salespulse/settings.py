@@ -123,6 +123,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "salespulse.front.middleware.SlidingSessionMiddleware",
     "salespulse.front.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -157,7 +158,10 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.getenv("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'salespulse.sqlite3'}",
-        conn_max_age=envint("DB_CONN_MAX_AGE", "0"),
+        # Each server thread keeps its connection for a minute instead of opening one per
+        # request (on PostgreSQL a new backend process each time); checked before reuse.
+        conn_max_age=envint("DB_CONN_MAX_AGE", "60"),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -195,6 +199,22 @@ AXES_CLIENT_IP_CALLABLE = "salespulse.front.throttle.client_ip"
 # How many proxies of ours stand in front (nginx: 1); the client's address is then read
 # from X-Forwarded-For.
 SALESPULSE_PROXY_COUNT = envint("SALESPULSE_PROXY_COUNT", "0")
+
+# The web server behind `salespulse serve` (gunicorn; README "Production"): WORKERS
+# processes, each with THREADS threads and at most MAX_CONNECTIONS open connections;
+# BACKLOG connections may wait for a free worker. A request running past TIMEOUT seconds
+# gets its worker restarted; on SIGTERM requests in hand get GRACEFUL_TIMEOUT to finish.
+SALESPULSE_HOST = os.getenv("SALESPULSE_HOST", "127.0.0.1")
+SALESPULSE_PORT = envint("SALESPULSE_PORT", "8000")
+SALESPULSE_WORKERS = envint("SALESPULSE_WORKERS", str(2 * (os.cpu_count() or 1) + 1))
+SALESPULSE_THREADS = envint("SALESPULSE_THREADS", "4")
+SALESPULSE_MAX_CONNECTIONS = envint("SALESPULSE_MAX_CONNECTIONS", "1000")
+SALESPULSE_BACKLOG = envint("SALESPULSE_BACKLOG", "2048")
+SALESPULSE_TIMEOUT = envint("SALESPULSE_TIMEOUT", "60")
+SALESPULSE_GRACEFUL_TIMEOUT = envint("SALESPULSE_GRACEFUL_TIMEOUT", "30")
+
+# A login lasts this many days from the last day it was used (SlidingSessionMiddleware).
+SESSION_COOKIE_AGE = envint("SALESPULSE_SESSION_DAYS", "30") * 24 * 3600
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

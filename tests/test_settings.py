@@ -11,7 +11,10 @@ PRINT = (
     "import json, salespulse.settings as s; print(json.dumps({"
     "'secret': s.SECRET_KEY, 'db': str(s.DATABASES['default']['NAME']),"
     "'engine': s.DATABASES['default']['ENGINE'], 'debug': s.DEBUG, 'tz': s.TIME_ZONE,"
-    "'lang': s.LANGUAGE_CODE, 'hosts': s.ALLOWED_HOSTS}))"
+    "'lang': s.LANGUAGE_CODE, 'hosts': s.ALLOWED_HOSTS, 'session': s.SESSION_COOKIE_AGE,"
+    "'server': [s.SALESPULSE_HOST, s.SALESPULSE_PORT, s.SALESPULSE_WORKERS,"
+    " s.SALESPULSE_THREADS, s.SALESPULSE_MAX_CONNECTIONS, s.SALESPULSE_BACKLOG,"
+    " s.SALESPULSE_TIMEOUT, s.SALESPULSE_GRACEFUL_TIMEOUT]}))"
 )
 
 
@@ -57,7 +60,30 @@ def test_postgres_and_secrets_come_from_the_environment(tmp_path):
     assert not (tmp_path / "secret_key").exists()
 
 
-@pytest.mark.parametrize("name, value", [("DEBUG", "maybe"), ("EMAIL_PORT", "twenty-five")])
+def test_the_server_and_session_length_come_from_the_environment(tmp_path):
+    default = read_settings(tmp_path)
+    assert default["session"] == 30 * 24 * 3600
+    assert default["server"] == ["127.0.0.1", 8000, 2 * os.cpu_count() + 1, 4, 1000, 2048, 60, 30]
+    got = read_settings(
+        tmp_path,
+        SALESPULSE_SESSION_DAYS="7",
+        SALESPULSE_HOST="0.0.0.0",
+        SALESPULSE_PORT="8080",
+        SALESPULSE_WORKERS="3",
+        SALESPULSE_THREADS="8",
+        SALESPULSE_MAX_CONNECTIONS="200",
+        SALESPULSE_BACKLOG="512",
+        SALESPULSE_TIMEOUT="120",
+        SALESPULSE_GRACEFUL_TIMEOUT="10",
+    )
+    assert got["session"] == 7 * 24 * 3600
+    assert got["server"] == ["0.0.0.0", 8080, 3, 8, 200, 512, 120, 10]
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("DEBUG", "maybe"), ("EMAIL_PORT", "twenty-five"), ("SALESPULSE_THREADS", "a few")],
+)
 def test_a_bad_value_fails_loudly(tmp_path, name, value):
     error = read_settings(tmp_path, **{name: value})
     assert isinstance(error, str) and name in error

@@ -422,3 +422,11 @@ def test_seller_page_query_count(client, org, django_assert_max_num_queries):
     # one more for the header's navigation (whether the role keeps a client portfolio).
     with django_assert_max_num_queries(25):
         assert client.get(seller_url("ann"), CUSTOM).status_code == 200
+
+
+def test_my_day_query_count(client, org, django_assert_max_num_queries):
+    client.force_login(org["ann"].user)
+    # The evening spike opens it twice per seller (before closing the day and after): the
+    # seller is read once and kept for the header's links.
+    with django_assert_max_num_queries(22):
+        assert client.get("/reports/day/").status_code == 200

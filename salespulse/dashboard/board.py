@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -186,7 +186,8 @@ def build(
     status = statuses(
         sellers, today - timedelta(days=STREAK_DAYS if detail else 14), today, now=now
     )
-    gaps = _typed_gaps(sellers, period.start, last_finished)
+    board_kpis = {k for ks in kpis_by_role.values() for k in ks}
+    gaps = _typed_gaps(sellers, board_kpis, period.start, last_finished)
 
     by_dept: dict[int, list[Employee]] = defaultdict(list)
     for s in sellers:
@@ -328,15 +329,21 @@ def _line(
 
 
 def _typed_gaps(
-    sellers: Sequence[Employee], start: date, end: date
+    sellers: Sequence[Employee], kpis: Iterable[Kpi], start: date, end: date
 ) -> dict[int, dict[str, tuple[Decimal, Decimal, int]]]:
-    """employee -> KPI code -> (typed, recorded, days) over the days a seller overrode events."""
+    """employee -> KPI code -> (typed, recorded, days) over the days a seller overrode events,
+    for the board's KPIs."""
     result: dict[int, dict[str, tuple[Decimal, Decimal, int]]] = defaultdict(dict)
     if end < start:
         return result
     rows = (
         DailyFact.objects.filter(
-            employee__in=sellers, day__range=(start, end), auto_value__isnull=False
+            # Naming the KPIs lets the database read the (employee, KPI, day) index by
+            # ranges; without them SQLite read every fact of each seller (30 ms a page).
+            employee_id__in=[s.pk for s in sellers],
+            kpi_id__in=[k.pk for k in kpis],
+            day__range=(start, end),
+            auto_value__isnull=False,
         )
         .exclude(value=F("auto_value"))
         .values_list("employee_id", "kpi__code", "value", "auto_value")

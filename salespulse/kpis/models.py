@@ -1,5 +1,6 @@
 """The KPI catalogue, sales roles, plans and the daily fact table every screen reads."""
 
+import functools
 from decimal import Decimal
 
 from django.conf import settings
@@ -14,6 +15,11 @@ from salespulse.lib import formula as formula_lib
 # A role holds 2-5 KPIs; 6-8 still saves but focus drops; more is refused.
 ROLE_KPIS_COMFORTABLE = 5
 ROLE_KPIS_MAX = 8
+
+
+# Every page that shows figures reads the KPI catalogue; a formula (immutable once parsed)
+# is parsed once per text, not once per page.
+_parse = functools.lru_cache(maxsize=1024)(formula_lib.parse)
 
 
 class Kpi(models.Model):
@@ -94,7 +100,7 @@ class Kpi(models.Model):
         return self.aggregation == self.Aggregation.SUM
 
     def parsed_formula(self) -> formula_lib.Formula | None:
-        return formula_lib.parse(self.formula) if self.formula else None
+        return _parse(self.formula) if self.formula else None
 
     def formula_dependents(self, code: str | None = None) -> list["Kpi"]:
         """KPIs whose formula uses this one (by `code`, the saved one by default)."""

@@ -286,14 +286,23 @@ class Engine:
 
     # -- calendars ---------------------------------------------------------------------
 
-    @staticmethod
-    def working_days(who: Series | Group, start: date, end: date) -> int:
+    @classmethod
+    def working_days(cls, who: Series | Group, start: date, end: date) -> int:
         if end < start:
             return 0
         key = ("working_days", start, end)
         if key not in who.memo:
-            check = who.is_working if isinstance(who, Series) else who.team_is_working
-            who.memo[key] = sum(1 for d in days_between(start, end) if check(d))
+            if isinstance(who, Series):
+                # Counted in the month lists the plans are spread over: a board asks a
+                # seller about a dozen stretches (period, weeks of the sparkline, days left).
+                count, first = 0, month_start(start)
+                while first <= end:
+                    days = cls._month_days(who, first)
+                    count += bisect.bisect_right(days, end) - bisect.bisect_left(days, start)
+                    first = next_month(first)
+                who.memo[key] = count
+            else:
+                who.memo[key] = sum(1 for d in days_between(start, end) if who.team_is_working(d))
         return who.memo[key]
 
     # -- the whole picture ---------------------------------------------------------------
@@ -441,13 +450,18 @@ class Engine:
             return sum(known, ZERO) if known else None
         if upto < period.start:
             return None
-        passed = self.working_days(who, period.start, upto)
-        total = self.working_days(who, period.start, period.end)
-        fact = self.value(code, who, period.start, upto) or ZERO
-        if passed == 0:
-            # Nothing to extrapolate from yet; figures from days off still count.
-            return fact if total == 0 or fact else None
-        return fact / passed * total
+        # A board asks it of each seller, then of their team (the members' sum).
+        key = ("forecast", code, period.start, period.end, upto)
+        if key not in who.memo:
+            passed = self.working_days(who, period.start, upto)
+            total = self.working_days(who, period.start, period.end)
+            fact = self.value(code, who, period.start, upto) or ZERO
+            if passed == 0:
+                # Nothing to extrapolate from yet; figures from days off still count.
+                who.memo[key] = fact if total == 0 or fact else None
+            else:
+                who.memo[key] = fact / passed * total
+        return who.memo[key]
 
 
 def completion_of(

@@ -23,6 +23,21 @@ def employee_of(user: AbstractBaseUser | AnonymousUser) -> Employee | None:
         return None
 
 
+def own_seller(user: AbstractBaseUser | AnonymousUser) -> Employee | None:
+    """The logged-in user as a seller (a seller's own day pages), with what they show."""
+    if not user.is_authenticated:
+        return None
+    employee = (
+        Employee.objects.filter(user=user, position=Employee.Position.SELLER)
+        .select_related("department", "sales_role")
+        .first()
+    )
+    if employee is not None:
+        # Kept on the user both ways: the header's links ask user.employee again.
+        user.employee = employee
+    return employee
+
+
 def sees_everything(user: AbstractBaseUser | AnonymousUser) -> bool:
     if not user.is_authenticated:
         return False

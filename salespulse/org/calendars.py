@@ -28,7 +28,7 @@ def absences_of(employees: Sequence[Employee]) -> dict[int, list[tuple[date, dat
         for e in employees:
             result[e.pk] = [(a.start, a.end) for a in e.absences.all()]
         return result
-    rows = Absence.objects.filter(employee__in=list(employees)).values_list(
+    rows = Absence.objects.filter(employee_id__in=list(result)).values_list(
         "employee_id", "start", "end"
     )
     for emp_id, start, end in rows:

@@ -58,11 +58,13 @@ class Submission:
     token: uuid.UUID | None = None
 
 
-def input_kpis(employee: Employee) -> tuple[list[Kpi], list[Kpi]]:
-    """The seller's KPIs a report holds: (typed ones, ones computed from events)."""
+def input_kpis(employee: Employee, kpis: list[Kpi] | None = None) -> tuple[list[Kpi], list[Kpi]]:
+    """The seller's KPIs a report holds: (typed ones, ones computed from events). `kpis`:
+    the role's ordered KPIs when the caller has them already."""
     if employee.sales_role is None:
         return [], []
-    kpis = employee.sales_role.ordered_kpis()
+    if kpis is None:
+        kpis = employee.sales_role.ordered_kpis()
     manual = [k for k in kpis if k.source == Kpi.Source.MANUAL]
     counted = (Kpi.Aggregation.DISTINCT, Kpi.Aggregation.COHORT)
     auto = [k for k in kpis if k.source == Kpi.Source.AUTO and k.aggregation not in counted]

@@ -56,8 +56,8 @@ class DayPage:
 
 
 def day_page(employee: Employee, day: date, today: date) -> DayPage:
-    manual, auto = input_kpis(employee)
     kpis = employee.sales_role.ordered_kpis() if employee.sales_role else []
+    manual, auto = input_kpis(employee, kpis)
     month = Period.of("month", day)
     # The month of the day shown, judged at the seller's own cut-off (lib.cutoff).
     cut = cutoffs([employee], day=today)[employee.pk]

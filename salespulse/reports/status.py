@@ -50,8 +50,10 @@ def statuses(
     reports = {
         (emp_id, day): (status, late)
         for emp_id, day, status, late in DayReport.objects.filter(
-            employee__in=employees, day__range=(start, end)
-        ).values_list("employee_id", "day", "status", "late")
+            employee_id__in=[e.pk for e in employees], day__range=(start, end)
+        )
+        .order_by()
+        .values_list("employee_id", "day", "status", "late")
     }
     base = company_calendar()
     absences = absences_of(employees)
@@ -72,7 +74,8 @@ def statuses(
                 days[day] = DayStatus.FUTURE
             elif not calendar.is_working(day):
                 days[day] = DayStatus.OFF
-            elif now < deadline(e, day):
+            # A deadline is a time on its own day: only today's can be still ahead.
+            elif day == today and now < deadline(e, day):
                 days[day] = DayStatus.OPEN
             else:
                 days[day] = DayStatus.MISSING

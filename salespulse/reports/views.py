@@ -25,10 +25,10 @@ from salespulse.reports.status import local_today
 
 def _own_seller(request: HttpRequest) -> Employee:
     """The logged-in seller; the day pages are a seller's own and nobody else's."""
-    employee = access.employee_of(request.user)
-    if employee is None or not employee.is_seller:
+    employee = access.own_seller(request.user)
+    if employee is None:
         raise Http404("Only a seller has a day to close")
-    return access.get_seller_or_404(request.user, request.user.username)
+    return employee
 
 
 def _parse_day(text: str) -> date:

@@ -2,6 +2,7 @@
 
 import json
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
@@ -30,8 +31,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--json", action="store_true", help="print only the logins as JSON (for scripts)"
         )
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--host", help="default SALESPULSE_HOST (127.0.0.1)")
+        parser.add_argument("--port", type=int, help="default SALESPULSE_PORT (8000)")
 
     def handle(self, *args: object, **options: object) -> None:
         as_json = bool(options["json"])
@@ -55,7 +56,9 @@ class Command(BaseCommand):
             self.stdout.write("")
             self.stdout.write(users_table(result.users))
             self.stdout.write("")
-            url = f"http://{display_host(str(options['host']))}:{options['port']}/login/"
+            host = options["host"] or settings.SALESPULSE_HOST
+            port = options["port"] or settings.SALESPULSE_PORT
+            url = f"http://{display_host(str(host))}:{port}/login/"
             self.stdout.write(f"Вход: {url}")
 
         if not options["no_serve"]:
