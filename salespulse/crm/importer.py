@@ -513,26 +513,32 @@ def import_file(
         table = open_table(stream)
     except TabularError as e:
         raise ImportFailed(e.message, **e.params) from None
+    # Every row is read before anything is written: a file refused whole (a damaged
+    # sheet, an unclosed quote) leaves nothing behind, wherever it breaks.
     with table:
-        rows = _counting(table, progress)
-        header = next(rows, None)
-        if header is None:
-            raise ImportFailed(gettext_noop("The file has no header row."))
-        layout, source = _layout(kind, fmt, mapping, header[1])
-        result.format, result.source = layout.name, source
         try:
+            rows = _counting(table, progress)
+            header = next(rows, None)
+            if header is None:
+                raise ImportFailed(gettext_noop("The file has no header row."))
+            layout, source = _layout(kind, fmt, mapping, header[1])
+            result.format, result.source = layout.name, source
             if kind == "clients":
                 items = list(formats.read_clients(_chain(header, rows), layout))
-                result.rows = len(items)
-                good = [i for i in items if isinstance(i, ClientRecord)]
-                for item in items:
-                    if isinstance(item, RowError):
-                        result.error(item)
-                result.seconds = clock.monotonic() - started
-                return _record(save_clients(good, source, result), user, queued)
-            merged = formats.merge_deals(formats.read_deals(rows, layout, company_tz(), header[1]))
+            else:
+                merged = formats.merge_deals(
+                    formats.read_deals(rows, layout, company_tz(), header[1])
+                )
         except TabularError as e:
-            raise ImportFailed(e.message, line=e.line or 0, **e.params) from None
+            raise ImportFailed(e.message, **({"line": 0} | e.params)) from None
+    if kind == "clients":
+        result.rows = len(items)
+        for item in items:
+            if isinstance(item, RowError):
+                result.error(item)
+        result.seconds = clock.monotonic() - started
+        good = [i for i in items if isinstance(i, ClientRecord)]
+        return _record(save_clients(good, source, result), user, queued)
     result.rows = merged.rows
     for item in merged.errors:
         result.error(item)
