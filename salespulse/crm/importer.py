@@ -160,7 +160,13 @@ class _Touched:
             return
         low, high = self.seller_days.get(employee_id, (day, day))
         self.seller_days[employee_id] = (min(low, day), max(high, day))
-        self.span = (min(self.span[0], day), max(self.span[1], day)) if self.span else (day, day)
+        self.any_day(day)
+
+    def any_day(self, day: date | None) -> None:
+        """A day whose repeat figures may have moved (a deal's flag did)."""
+        if day is not None:
+            low, high = self.span or (day, day)
+            self.span = (min(low, day), max(high, day))
 
 
 # --- deals -------------------------------------------------------------------------------
@@ -363,8 +369,8 @@ def _follow(touched: _Touched, result: ImportResult) -> None:
     """Repeat flags, portfolios and day facts after deals or clients changed."""
     today = timezone.localdate()
     for part in chunks(sorted(recompute_repeats(touched.clients))):
-        for employee_id, day in Deal.objects.filter(pk__in=part).values_list("employee_id", "day"):
-            touched.day(employee_id, day)  # a deal that became (or ceased to be) a repeat
+        for day in Deal.objects.filter(pk__in=part).values_list("day", flat=True):
+            touched.any_day(day)
     touched.portfolios |= infer_managers(touched.clients)
     for part in chunks(sorted(touched.clients)):
         touched.managers.update(

@@ -3,6 +3,7 @@ a failure part-way keeps whole batches only, and importing the file again finish
 
 import io
 import random
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -177,3 +178,20 @@ def test_deleted_deals_leave_in_batches_with_their_figures(company, batches):
     assert result.deleted == 60
     assert not Deal.objects.exists()
     assert not DailyFact.objects.filter(kpi__code__in=["deals_count", "deals_sum"]).exists()
+
+
+def test_an_earlier_deal_makes_a_stored_one_a_repeat_and_its_day_follows(company, batches):
+    batches(7)
+    import_file(io.BytesIO(clients()), kind="clients")
+    alpha = COMPANIES[0]  # Новикова's since January
+    march = D("m", "Елена Новикова", "Сделка успешна", Decimal(300), "20.03.2026 12:00:00",
+              company=alpha)  # fmt: skip
+    import_file(io.BytesIO(bitrix24_csv([march])))
+    assert Deal.objects.get(external_id="m").is_repeat is False
+    assert not DailyFact.objects.filter(kpi__code="repeat_deals").exists()
+    january = D("j", "Павел Волков", "Сделка успешна", Decimal(100), "15.01.2026 12:00:00",
+                company=alpha)  # fmt: skip
+    import_file(io.BytesIO(bitrix24_csv([january])))
+    assert Deal.objects.get(external_id="m").is_repeat is True
+    repeat = DailyFact.objects.filter(employee=company["novikova"], kpi__code="repeat_deals")
+    assert list(repeat.values_list("day", "value")) == [(date(2026, 3, 20), 1)]
