@@ -248,12 +248,14 @@ _SLASH_DATE = re.compile(
 )
 
 
-def _offset(text: str) -> tzinfo:
+def _offset(text: str, value: str) -> tzinfo:
     if text == "Z":
         return UTC
     sign = -1 if text[0] == "-" else 1
     digits = text[1:].replace(":", "")
     hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
+    if hours > 14 or minutes > 59:  # no zone is further from UTC than +14:00
+        raise TabularError(gettext_noop("Not a date and time: '%(value)s'"), value=value[:60])
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
@@ -282,7 +284,7 @@ def parse_datetime(text: str, tz: tzinfo | None = None) -> datetime:
         year, month, day = int(m[1]), int(m[2]), int(m[3])
         parts = m.groups()[3:7]
         if m[8]:
-            offset = _offset(m[8])
+            offset = _offset(m[8], s)
     elif m := _SLASH_DATE.fullmatch(s):
         day, month, year = int(m[1]), int(m[2]), int(m[3])
         if len(m[3]) == 2:

@@ -326,6 +326,16 @@ def test_an_offset_in_the_value_wins_over_the_default_zone(text, offset):
     assert parsed.replace(tzinfo=None) == datetime(2026, 2, 3, 9, 5, 7)
 
 
+@pytest.mark.parametrize(
+    "text", ["2026-02-03T09:05:07+25:00", "2026-02-03T09:05:07-2400", "2026-02-03T09:05:07+05:99"]
+)
+def test_an_offset_no_zone_has_is_refused_with_the_value(text):
+    # +25:00 was a ValueError from datetime.timezone: a traceback on a call upload.
+    with pytest.raises(TabularError, match="Not a date and time") as caught:
+        parse_datetime(text)
+    assert caught.value.params["value"] == text
+
+
 def test_unix_seconds_are_utc():
     assert parse_datetime("1770109507") == datetime(2026, 2, 3, 9, 5, 7, tzinfo=UTC)
 
