@@ -2,12 +2,14 @@
 
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from salespulse.api.models import ApiToken, hash_token
+from salespulse.lib.tabular import storable
 
 
 def error(status: int, message: str) -> JsonResponse:
@@ -64,8 +66,20 @@ def json_body(request: HttpRequest, **loads: object) -> object:
     if len(data) > limit:
         raise BodyError(413, f"The body is over {limit // 2**20} MiB: send smaller batches")
     try:
-        return json.loads(data or b"null", **loads)
+        return _storable(json.loads(data or b"null", **loads))
     except (ValueError, UnicodeDecodeError):
         raise BodyError(400, "The body is not JSON") from None
     except RecursionError:
         raise BodyError(400, "The JSON is nested too deeply") from None
+
+
+def _storable(value: Any) -> Any:
+    """Strings as a file's cells are read: "\\u0000" and a lone "\\ud800" are valid JSON
+    but no database column holds them (a 500 on PostgreSQL), so they become U+FFFD."""
+    if isinstance(value, str):
+        return storable(value)[0]
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    if isinstance(value, dict):
+        return {storable(k)[0]: _storable(v) for k, v in value.items()}
+    return value

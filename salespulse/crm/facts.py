@@ -15,16 +15,16 @@ The cells are written by `kpis.facts` (a figure the seller typed keeps winning).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Sum
 
 from salespulse.crm.models import Deal
 from salespulse.crm.portfolio import PORTFOLIO_FACTS, in_portfolio, won_deals
-from salespulse.kpis.facts import replace_auto_facts
+from salespulse.kpis.facts import replace_auto_facts, replace_auto_facts_of
 from salespulse.kpis.models import Kpi
 from salespulse.org.models import Employee
 
@@ -58,29 +58,62 @@ def refresh_deal_facts(
     unknown = set(wanted) - set(DEAL_FACTS)
     if unknown:
         raise ValueError(f"Not a deal KPI: {', '.join(sorted(unknown))}")
-    kpis = dict(Kpi.objects.filter(code__in=wanted).values_list("code", "pk"))
+    changed = refresh_seller_facts(
+        {employee.pk: (start, end)}, [c for c in wanted if c in SELLER_FACTS]
+    )
+    kpis = dict(
+        Kpi.objects.filter(code__in=[c for c in wanted if c in PORTFOLIO_FACTS]).values_list(
+            "code", "pk"
+        )
+    )
     if not kpis or end < start:
-        return 0
-    if set(kpis) & set(PORTFOLIO_FACTS):
-        # Deals written straight to the table (the demo) carry a client name only.
-        link_deals(Deal.objects.filter(employee=employee))
+        return changed
+    # Deals written straight to the table (the demo) carry a client name only.
+    link_deals(Deal.objects.filter(employee=employee))
     desired: dict[tuple[int, date], Decimal] = {}
-    groups: list[tuple[QuerySet[Deal], str, str]] = [
-        (won_deals().filter(employee=employee), "deals_count", "deals_sum"),
-        (in_portfolio([employee.pk]).filter(is_repeat=True), "repeat_deals", "repeat_sum"),
-    ]
-    for deals, count_code, sum_code in groups:
-        if count_code not in kpis and sum_code not in kpis:
-            continue
+    days = (
+        in_portfolio([employee.pk])
+        .filter(is_repeat=True, day__range=(start, end))
+        .values("day")
+        .annotate(n=Count("id"), total=Sum("amount"))
+        .order_by()
+    )
+    for row in days:
+        if "repeat_deals" in kpis:
+            desired[(kpis["repeat_deals"], row["day"])] = Decimal(row["n"])
+        if "repeat_sum" in kpis:
+            desired[(kpis["repeat_sum"], row["day"])] = row["total"]
+    return changed + replace_auto_facts(employee.pk, list(kpis.values()), start, end, desired)
+
+
+@transaction.atomic
+def refresh_seller_facts(
+    spans: Mapping[int, tuple[date, date]], codes: Iterable[str] = SELLER_FACTS
+) -> int:
+    """`deals_count` and `deals_sum` of many sellers, each over its own days (both
+    included): {employee id: (start, end)}. Returns the number of cells changed."""
+    kpis = dict(Kpi.objects.filter(code__in=list(codes)).values_list("code", "pk"))
+    spans = {e: (start, end) for e, (start, end) in spans.items() if start <= end}
+    if not kpis or not spans:
+        return 0
+    low = min(start for start, _ in spans.values())
+    high = max(end for _, end in spans.values())
+    desired: dict[tuple[int, int, date], Decimal] = {}
+    employees = sorted(spans)
+    for i in range(0, len(employees), 500):
         days = (
-            deals.filter(day__range=(start, end))
-            .values("day")
+            won_deals()
+            .filter(employee_id__in=employees[i : i + 500], day__range=(low, high))
+            .values("employee_id", "day")
             .annotate(n=Count("id"), total=Sum("amount"))
             .order_by()
         )
         for row in days:
-            if count_code in kpis:
-                desired[(kpis[count_code], row["day"])] = Decimal(row["n"])
-            if sum_code in kpis:
-                desired[(kpis[sum_code], row["day"])] = row["total"]
-    return replace_auto_facts(employee.pk, list(kpis.values()), start, end, desired)
+            employee_id, day = row["employee_id"], row["day"]
+            if not spans[employee_id][0] <= day <= spans[employee_id][1]:
+                continue
+            if "deals_count" in kpis:
+                desired[(employee_id, kpis["deals_count"], day)] = Decimal(row["n"])
+            if "deals_sum" in kpis:
+                desired[(employee_id, kpis["deals_sum"], day)] = row["total"]
+    return replace_auto_facts_of(spans, kpis.values(), desired)

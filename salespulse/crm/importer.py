@@ -1,24 +1,25 @@
 """CRM imports: deal and client records into rows, idempotently, then the day facts.
 
 One path for files (CLI, web upload) and the API: records are checked row by row (a bad
-row is reported with its line and reason, the good ones are kept), written in one
-transaction (a failure leaves nothing half-written), and re-importing the same records
-changes nothing. A deal whose stage, amount or date moved is updated, and the facts of
-every day it left or reached are recomputed.
+row is reported with its line and reason, the good ones are kept; a file refused whole is
+refused before anything is written), then written in batches, each in one transaction
+with the facts it changed (a failure leaves no half-written batch; see `_batches`), and
+re-importing the same records changes nothing. A deal whose stage, amount or date moved
+is updated, and the facts of every day it left or reached are recomputed.
 """
 
 from __future__ import annotations
 
 import time as clock
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -42,7 +43,8 @@ from salespulse.lib.tabular import TabularError, gettext_noop, open_table
 from salespulse.org.models import Employee
 
 MAX_LISTED_ERRORS = 1000
-SELLER_FACTS = ["deals_count", "deals_sum"]
+BATCH_SIZE = 10_000  # deals or clients per transaction: about a second each
+LOCK_PAUSE = 0.12  # seconds SQLite's write lock stays free between batches (see _batches)
 FORMATS = ("bitrix24", "amocrm", "csv")
 Progress = Callable[[int, float | None], None]
 
@@ -151,12 +153,20 @@ class _Touched:
         self.clients: set[int] = set()
         self.managers: set[int] = set()
         self.portfolios: set[int] = set()  # managers whose client list changed
+        self.span: tuple[date, date] | None = None  # every day touched, whoever's
 
     def day(self, employee_id: int, day: date | None) -> None:
         if day is None:
             return
         low, high = self.seller_days.get(employee_id, (day, day))
         self.seller_days[employee_id] = (min(low, day), max(high, day))
+        self.any_day(day)
+
+    def any_day(self, day: date | None) -> None:
+        """A day whose repeat figures may have moved (a deal's flag did)."""
+        if day is not None:
+            low, high = self.span or (day, day)
+            self.span = (min(low, day), max(high, day))
 
 
 # --- deals -------------------------------------------------------------------------------
@@ -187,74 +197,110 @@ def _stage_kinds(source: str, names: Iterable[str], result: ImportResult) -> dic
 
 
 def save_deals(
-    records: Iterable[DealRecord], source: str, result: ImportResult, tz: tzinfo | None = None
+    records: Iterable[DealRecord],
+    source: str,
+    result: ImportResult,
+    tz: tzinfo | None = None,
+    batch_size: int | None = None,
 ) -> ImportResult:
-    """Upsert deal records under `source` and bring the day facts along."""
+    """Upsert deal records under `source` and bring the day facts along, a batch per
+    transaction (see `_batches`)."""
     started = clock.monotonic()
     tz = tz or company_tz()
     records = list(records)
+    people, zones = _people()
     with transaction.atomic():
-        people, zones = _people()
         kinds = _stage_kinds(source, (r.stage for r in records), result)
-        wanted: dict[str, dict[str, Any]] = {}
-        names: dict[str, str] = {}
-        for r in records:
-            employee_id = people.by_crm_id(r.seller_id) if r.seller_id else people.find(r.seller)
-            if employee_id is None:
-                result.error(
-                    RowError(
-                        r.line,
-                        gettext_noop(
-                            "Unknown responsible person '%(name)s': set their full name or CRM "
-                            "id on the employee, then import again."
-                        ),
-                        {"name": (r.seller or r.seller_id)[:80]},
-                    )
+    wanted: dict[str, dict[str, Any]] = {}
+    names: dict[str, str] = {}
+    for r in records:
+        employee_id = people.by_crm_id(r.seller_id) if r.seller_id else people.find(r.seller)
+        if employee_id is None:
+            result.error(
+                RowError(
+                    r.line,
+                    gettext_noop(
+                        "Unknown responsible person '%(name)s': set their full name or CRM "
+                        "id on the employee, then import again."
+                    ),
+                    {"name": (r.seller or r.seller_id)[:80]},
                 )
-                continue
-            status = status_of(kinds[stage_key(r.stage)])
-            closed_at = day = None
-            # Kept for open deals too: an admin who later maps their stage as won gets
-            # them counted without a new import.
-            if r.closed_at is not None:
-                closed_at = _aware(r.closed_at, zones[employee_id])
-                day = _local_day(r.closed_at, zones[employee_id])
-            if status == Deal.Status.WON and closed_at is None:
-                result.error(
-                    RowError(
-                        r.line,
-                        gettext_noop("Won deal %(id)s has no close date."),
-                        {"id": r.external_id},
-                    )
+            )
+            continue
+        status = status_of(kinds[stage_key(r.stage)])
+        closed_at = day = None
+        # Kept for open deals too: an admin who later maps their stage as won gets
+        # them counted without a new import.
+        if r.closed_at is not None:
+            closed_at = _aware(r.closed_at, zones[employee_id])
+            day = _local_day(r.closed_at, zones[employee_id])
+        if status == Deal.Status.WON and closed_at is None:
+            result.error(
+                RowError(
+                    r.line,
+                    gettext_noop("Won deal %(id)s has no close date."),
+                    {"id": r.external_id},
                 )
-                continue
-            key = client_key(r.client) or (f"#{r.client_id}" if r.client_id else "")
-            if key:
-                names.setdefault(key, r.client or r.client_id)
-            if status == Deal.Status.WON and r.currency != COMPANY_CURRENCY:
-                result.other_currency += 1
-            wanted[r.external_id] = {
-                "employee_id": employee_id,
-                "client_id": key,  # replaced by the id below
-                "client_key": (r.client or r.client_id)[:300],
-                "title": r.title[:300],
-                "stage": r.stage[:200],
-                "status": status.value,
-                "created_at": _aware(r.created_at, tz) if r.created_at else None,
-                "closed_at": closed_at,
-                "day": day,
-                "amount": r.amount,
-                "currency": r.currency,
-                "crm_repeat": r.repeat,
-            }
-        client_ids, result.clients_created = ensure_clients(names)
-        for values in wanted.values():
-            values["client_id"] = client_ids.get(values["client_id"])
-        touched = _Touched()
-        _upsert(source, wanted, result, touched)
-        _follow(touched, result)
+            )
+            continue
+        key = client_key(r.client) or (f"#{r.client_id}" if r.client_id else "")
+        if key:
+            names.setdefault(key, r.client or r.client_id)
+        if status == Deal.Status.WON and r.currency != COMPANY_CURRENCY:
+            result.other_currency += 1
+        wanted[r.external_id] = {
+            "employee_id": employee_id,
+            "client_id": key,  # replaced by the id in its batch
+            "client_key": (r.client or r.client_id)[:300],
+            "title": r.title[:300],
+            "stage": r.stage[:200],
+            "status": status.value,
+            "created_at": _aware(r.created_at, tz) if r.created_at else None,
+            "closed_at": closed_at,
+            "day": day,
+            "amount": r.amount,
+            "currency": r.currency,
+            "crm_repeat": r.repeat,
+        }
+    # In the order of their day: a batch's facts then span a few days, not the whole
+    # file's, and a client nobody manages goes to whoever closed its first won deal
+    # (clients.infer_managers) as if the file were written at once.
+    order = sorted(
+        wanted, key=lambda i: (wanted[i]["day"] is None, wanted[i]["day"] or date.min,
+                               wanted[i]["employee_id"])
+    )  # fmt: skip
+    for part in _batches(order, batch_size or BATCH_SIZE):
+        batch = {external_id: wanted[external_id] for external_id in part}
+        with transaction.atomic():
+            client_ids, created = ensure_clients(
+                {v["client_id"]: names[v["client_id"]] for v in batch.values() if v["client_id"]}
+            )
+            result.clients_created += created
+            for values in batch.values():
+                values["client_id"] = client_ids.get(values["client_id"])
+            touched = _Touched()
+            _upsert(source, batch, result, touched)
+            _follow(touched, result)
     result.seconds += clock.monotonic() - started
     return result
+
+
+def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
+    """The parts an import writes, each in a transaction of its own with the facts it
+    changed.
+
+    One transaction for a whole file held SQLite's only write lock for minutes: logins and
+    report submissions waited out the busy timeout and failed. A batch is short, and after
+    it SQLite's lock stays free for a moment: a connection waiting in its busy handler
+    sleeps up to 100 ms between tries and would otherwise find the next batch holding it.
+    A failure part-way leaves the batches before it complete with their facts; importing
+    the same records again writes the rest (a stored deal is compared, not rewritten).
+    """
+    pause = LOCK_PAUSE if connection.vendor == "sqlite" else 0.0
+    for i in range(0, len(items), size):
+        if i and pause:
+            clock.sleep(pause)
+        yield items[i : i + size]
 
 
 def _upsert(
@@ -296,27 +342,35 @@ def _upsert(
         result.updated += len(to_update)
 
 
-def delete_deals(external_ids: Iterable[str], source: str, result: ImportResult) -> ImportResult:
+def delete_deals(
+    external_ids: Iterable[str], source: str, result: ImportResult, batch_size: int | None = None
+) -> ImportResult:
     """Forget deals the CRM deleted: their day figures leave with them (a figure the seller
-    typed stays, as for any import). An id never stored is no error."""
+    typed stays, as for any import). An id never stored is no error. A batch per
+    transaction (see `_batches`)."""
     ids = sorted({str(i)[:200] for i in external_ids if str(i)})
-    touched = _Touched()
-    with transaction.atomic():
-        for part in chunks(ids, 2000):
-            gone = Deal.objects.filter(source=source, external_id__in=part)
-            for employee_id, day, client_id in gone.values_list("employee_id", "day", "client_id"):
-                touched.day(employee_id, day)
-                if client_id:
-                    touched.clients.add(client_id)
-            result.deleted += gone.delete()[0]
-        _follow(touched, result)
+    for batch in _batches(ids, batch_size or BATCH_SIZE):
+        touched = _Touched()
+        with transaction.atomic():
+            for part in chunks(batch, 2000):
+                gone = Deal.objects.filter(source=source, external_id__in=part)
+                for employee_id, day, client_id in gone.values_list(
+                    "employee_id", "day", "client_id"
+                ):
+                    touched.day(employee_id, day)
+                    if client_id:
+                        touched.clients.add(client_id)
+                result.deleted += gone.delete()[0]
+            _follow(touched, result)
     return result
 
 
 def _follow(touched: _Touched, result: ImportResult) -> None:
     """Repeat flags, portfolios and day facts after deals or clients changed."""
     today = timezone.localdate()
-    recompute_repeats(touched.clients)
+    for part in chunks(sorted(recompute_repeats(touched.clients))):
+        for day in Deal.objects.filter(pk__in=part).values_list("day", flat=True):
+            touched.any_day(day)
     touched.portfolios |= infer_managers(touched.clients)
     for part in chunks(sorted(touched.clients)):
         touched.managers.update(
@@ -325,13 +379,13 @@ def _follow(touched: _Touched, result: ImportResult) -> None:
             )
         )
     touched.managers |= touched.portfolios
-    employees = Employee.objects.in_bulk(set(touched.seller_days) | touched.managers)
-    changed = 0
-    for employee_id, (low, high) in touched.seller_days.items():
-        changed += facts.refresh_deal_facts(employees[employee_id], low, high, SELLER_FACTS)
+    changed = facts.refresh_seller_facts(touched.seller_days)
     for manager_id in sorted(touched.managers):
-        low, high = portfolio_span(manager_id)
-        if low is not None:
+        # Only a changed portfolio moves repeat figures outside the days its deals touched.
+        low, high = (
+            portfolio_span(manager_id) if manager_id in touched.portfolios else touched.span
+        ) or (None, None)
+        if low is not None and high is not None:
             changed += portfolio.refresh_repeat_facts(manager_id, low, high)
     for manager_id in sorted(touched.portfolios):
         changed += portfolio.refresh_portfolio_facts(manager_id, today)
@@ -381,96 +435,101 @@ def apply_stage_kinds(source: str) -> int:
 
 
 def save_clients(
-    records: Iterable[ClientRecord], source: str, result: ImportResult
+    records: Iterable[ClientRecord],
+    source: str,
+    result: ImportResult,
+    batch_size: int | None = None,
 ) -> ImportResult:
-    """Upsert clients with their account manager and handover day."""
+    """Upsert clients with their account manager and handover day, a batch per transaction
+    (see `_batches`)."""
     started = clock.monotonic()
     today = timezone.localdate()
     result.kind = "clients"
-    with transaction.atomic():
-        people, _zones = _people()
-        latest: dict[str, ClientRecord] = {}
-        managers: dict[str, int] = {}
-        for r in records:
-            manager = people.by_crm_id(r.manager_id) if r.manager_id else people.find(r.manager)
-            if manager is None:
-                result.error(
-                    RowError(
-                        r.line,
-                        gettext_noop(
-                            "Unknown account manager '%(name)s': set their full name or CRM "
-                            "id on the employee, then import again."
-                        ),
-                        {"name": (r.manager or r.manager_id)[:80]},
-                    )
+    people, _zones = _people()
+    latest: dict[str, ClientRecord] = {}
+    managers: dict[str, int] = {}
+    for r in records:
+        manager = people.by_crm_id(r.manager_id) if r.manager_id else people.find(r.manager)
+        if manager is None:
+            result.error(
+                RowError(
+                    r.line,
+                    gettext_noop(
+                        "Unknown account manager '%(name)s': set their full name or CRM "
+                        "id on the employee, then import again."
+                    ),
+                    {"name": (r.manager or r.manager_id)[:80]},
                 )
-                continue
-            key = client_key(r.name)
-            if key in latest:
-                result.warnings.append(
-                    RowError(
-                        r.line,
-                        gettext_noop(
-                            "Client '%(name)s' appears again (line %(earlier)d): "
-                            "the later row is used."
-                        ),
-                        {"name": r.name[:60], "earlier": latest[key].line},
-                    )
-                )
-            latest[key] = r
-            managers[key] = manager
-        touched = _Touched()
-        known: dict[str, int] = {}
-        for part in chunks(list(latest)):
-            known.update(Client.objects.filter(key__in=part).values_list("key", "pk"))
-        new_keys = [k for k in latest if k not in known]
-        # New clients are written whole in one go; only existing ones are compared.
-        insert_rows(
-            Client,
-            ["key", "name", "external_id", "manager", "handed_over_on", "assigned_by"],
-            (
-                (k, latest[k].name[:300], latest[k].external_id, managers[k],
-                 latest[k].handed_over_on or today, Client.Assigned.IMPORT)
-                for k in new_keys
-            ),
-        )  # fmt: skip
-        result.clients_created = len(new_keys)
-        for part in chunks(new_keys):
-            for pk, manager_id in Client.objects.filter(key__in=part).values_list(
-                "pk", "manager_id"
-            ):
-                touched.clients.add(pk)
-                touched.portfolios.add(manager_id)
-        ids = known
-        latest = {k: r for k, r in latest.items() if k in known}
-        clients = Client.objects.in_bulk(list(ids.values()))
-        clients_before = {pk: (c.name, c.external_id) for pk, c in clients.items()}
-        to_update = []
-        for key, r in latest.items():
-            client = clients[ids[key]]
-            manager = managers[key]
-            handed = r.handed_over_on or (
-                client.handed_over_on if client.manager_id == manager else today
             )
-            new = (r.name[:300], r.external_id or client.external_id, manager, handed)
-            old = (client.name, client.external_id, client.manager_id, client.handed_over_on)
-            if new == old and client.assigned_by == Client.Assigned.IMPORT:
-                result.unchanged += 1
-                continue
-            if (client.manager_id, client.handed_over_on) != (manager, handed):
-                touched.clients.add(client.pk)
-                touched.portfolios.update(m for m in (client.manager_id, manager) if m)
-            client.name, client.external_id, client.manager_id, client.handed_over_on = new
-            client.assigned_by = Client.Assigned.IMPORT
-            to_update.append(client)
-        _update_clients(to_update, clients_before)
-        result.updated = len(to_update)
-        result.created = result.clients_created
-        for part in chunks(sorted(touched.clients)):
-            link_deals(Deal.objects.filter(client_id__in=part))
-        _follow(touched, result)
+            continue
+        key = client_key(r.name)
+        if key in latest:
+            result.warnings.append(
+                RowError(
+                    r.line,
+                    gettext_noop(
+                        "Client '%(name)s' appears again (line %(earlier)d): the later row is used."
+                    ),
+                    {"name": r.name[:60], "earlier": latest[key].line},
+                )
+            )
+        latest[key] = r
+        managers[key] = manager
+    for part in _batches(list(latest), batch_size or BATCH_SIZE):
+        with transaction.atomic():
+            _save_client_batch({k: latest[k] for k in part}, managers, today, result)
+    result.created = result.clients_created
     result.seconds += clock.monotonic() - started
     return result
+
+
+def _save_client_batch(
+    latest: dict[str, ClientRecord], managers: dict[str, int], today: date, result: ImportResult
+) -> None:
+    touched = _Touched()
+    known: dict[str, int] = {}
+    for part in chunks(list(latest)):
+        known.update(Client.objects.filter(key__in=part).values_list("key", "pk"))
+    new_keys = [k for k in latest if k not in known]
+    # New clients are written whole in one go; only existing ones are compared.
+    insert_rows(
+        Client,
+        ["key", "name", "external_id", "manager", "handed_over_on", "assigned_by"],
+        (
+            (k, latest[k].name[:300], latest[k].external_id, managers[k],
+             latest[k].handed_over_on or today, Client.Assigned.IMPORT)
+            for k in new_keys
+        ),
+    )  # fmt: skip
+    result.clients_created += len(new_keys)
+    for part in chunks(new_keys):
+        for pk, manager_id in Client.objects.filter(key__in=part).values_list("pk", "manager_id"):
+            touched.clients.add(pk)
+            touched.portfolios.add(manager_id)
+    clients = Client.objects.in_bulk(list(known.values()))
+    clients_before = {pk: (c.name, c.external_id) for pk, c in clients.items()}
+    to_update = []
+    for key, pk in known.items():
+        r, client, manager = latest[key], clients[pk], managers[key]
+        handed = r.handed_over_on or (
+            client.handed_over_on if client.manager_id == manager else today
+        )
+        new = (r.name[:300], r.external_id or client.external_id, manager, handed)
+        old = (client.name, client.external_id, client.manager_id, client.handed_over_on)
+        if new == old and client.assigned_by == Client.Assigned.IMPORT:
+            result.unchanged += 1
+            continue
+        if (client.manager_id, client.handed_over_on) != (manager, handed):
+            touched.clients.add(client.pk)
+            touched.portfolios.update(m for m in (client.manager_id, manager) if m)
+        client.name, client.external_id, client.manager_id, client.handed_over_on = new
+        client.assigned_by = Client.Assigned.IMPORT
+        to_update.append(client)
+    _update_clients(to_update, clients_before)
+    result.updated += len(to_update)
+    for part in chunks(sorted(touched.clients)):
+        link_deals(Deal.objects.filter(client_id__in=part))
+    _follow(touched, result)
 
 
 def _update_clients(clients: list[Client], before: dict[int, tuple[str, str]]) -> None:
@@ -513,26 +572,32 @@ def import_file(
         table = open_table(stream)
     except TabularError as e:
         raise ImportFailed(e.message, **e.params) from None
+    # Every row is read before anything is written: a file refused whole (a damaged
+    # sheet, an unclosed quote) leaves nothing behind, wherever it breaks.
     with table:
-        rows = _counting(table, progress)
-        header = next(rows, None)
-        if header is None:
-            raise ImportFailed(gettext_noop("The file has no header row."))
-        layout, source = _layout(kind, fmt, mapping, header[1])
-        result.format, result.source = layout.name, source
         try:
+            rows = _counting(table, progress)
+            header = next(rows, None)
+            if header is None:
+                raise ImportFailed(gettext_noop("The file has no header row."))
+            layout, source = _layout(kind, fmt, mapping, header[1])
+            result.format, result.source = layout.name, source
             if kind == "clients":
                 items = list(formats.read_clients(_chain(header, rows), layout))
-                result.rows = len(items)
-                good = [i for i in items if isinstance(i, ClientRecord)]
-                for item in items:
-                    if isinstance(item, RowError):
-                        result.error(item)
-                result.seconds = clock.monotonic() - started
-                return _record(save_clients(good, source, result), user, queued)
-            merged = formats.merge_deals(formats.read_deals(rows, layout, company_tz(), header[1]))
+            else:
+                merged = formats.merge_deals(
+                    formats.read_deals(rows, layout, company_tz(), header[1])
+                )
         except TabularError as e:
-            raise ImportFailed(e.message, line=e.line or 0, **e.params) from None
+            raise ImportFailed(e.message, **({"line": 0} | e.params)) from None
+    if kind == "clients":
+        result.rows = len(items)
+        for item in items:
+            if isinstance(item, RowError):
+                result.error(item)
+        result.seconds = clock.monotonic() - started
+        good = [i for i in items if isinstance(i, ClientRecord)]
+        return _record(save_clients(good, source, result), user, queued)
     result.rows = merged.rows
     for item in merged.errors:
         result.error(item)

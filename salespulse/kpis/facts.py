@@ -11,7 +11,7 @@ a correction between the moment an import read the cell and the moment it writes
 that correction must survive (the import then only moves `auto_value` beside it).
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 
@@ -76,7 +76,6 @@ def set_auto_facts(
     return _apply_imported(events, stored)
 
 
-@transaction.atomic
 def replace_auto_facts(
     employee_id: int,
     kpi_ids: Iterable[int],
@@ -89,16 +88,38 @@ def replace_auto_facts(
     `events`: (KPI id, day) -> figure; a day of the span missing from it had no events.
     Returns how many cells changed.
     """
-    kpi_ids = list(kpi_ids)
-    if not kpi_ids or end < start:
-        return 0
-    stored = _cells(
-        DailyFact.objects.filter(
-            employee_id=employee_id, kpi_id__in=kpi_ids, day__range=(start, end)
-        )
+    return replace_auto_facts_of(
+        {employee_id: (start, end)},
+        kpi_ids,
+        {(employee_id, kpi, day): value for (kpi, day), value in events.items()},
     )
-    wanted = {(employee_id, kpi, day): value for (kpi, day), value in events.items()}
-    return _apply_imported(wanted, stored)
+
+
+@transaction.atomic
+def replace_auto_facts_of(
+    spans: Mapping[int, tuple[date, date]], kpi_ids: Iterable[int], events: dict[Key, Decimal]
+) -> int:
+    """`replace_auto_facts` for many sellers at once, each over its own days (an import's
+    batch touches dozens): {employee id: (start, end)}; `events` keyed (employee, KPI, day)."""
+    kpi_ids = list(kpi_ids)
+    spans = {e: (start, end) for e, (start, end) in spans.items() if start <= end}
+    if not kpi_ids or not spans:
+        return 0
+    low = min(start for start, _ in spans.values())
+    high = max(end for _, end in spans.values())
+    stored: dict[Key, rules.Cell] = {}
+    employees = sorted(spans)
+    for i in range(0, len(employees), 500):
+        cells = _cells(
+            DailyFact.objects.filter(
+                employee_id__in=employees[i : i + 500], kpi_id__in=kpi_ids, day__range=(low, high)
+            )
+        )
+        for key, cell in cells.items():
+            start, end = spans[key[0]]
+            if start <= key[2] <= end:
+                stored[key] = cell
+    return _apply_imported(events, stored)
 
 
 def _cells(facts) -> dict[Key, rules.Cell]:

@@ -124,6 +124,18 @@ def detect_encoding(sample: bytes) -> str:
     return "cp1251" if _looks_like_1251(body) else "utf-8"
 
 
+_NOT_STORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> tuple[str, int]:
+    """`text` with what no database column holds - NUL (PostgreSQL refuses it) and lone
+    surrogates (not UTF-8) - each replaced by U+FFFD, as an undecodable byte is; and how
+    many were replaced."""
+    if _NOT_STORABLE.search(text) is None:
+        return text, 0
+    return _NOT_STORABLE.subn("\ufffd", text)
+
+
 def _decode_replacing(raw: bytes, encoding: str) -> tuple[str, int]:
     """Decode, replacing each invalid sequence by U+FFFD; returns the text and the count."""
     parts: list[str] = []
@@ -236,12 +248,14 @@ _SLASH_DATE = re.compile(
 )
 
 
-def _offset(text: str) -> tzinfo:
+def _offset(text: str, value: str) -> tzinfo:
     if text == "Z":
         return UTC
     sign = -1 if text[0] == "-" else 1
     digits = text[1:].replace(":", "")
     hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
+    if hours > 14 or minutes > 59:  # no zone is further from UTC than +14:00
+        raise TabularError(gettext_noop("Not a date and time: '%(value)s'"), value=value[:60])
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
@@ -270,7 +284,7 @@ def parse_datetime(text: str, tz: tzinfo | None = None) -> datetime:
         year, month, day = int(m[1]), int(m[2]), int(m[3])
         parts = m.groups()[3:7]
         if m[8]:
-            offset = _offset(m[8])
+            offset = _offset(m[8], s)
     elif m := _SLASH_DATE.fullmatch(s):
         day, month, year = int(m[1]), int(m[2]), int(m[3])
         if len(m[3]) == 2:
@@ -453,6 +467,9 @@ class CsvTable(Table):
             except UnicodeDecodeError:
                 text, count = _decode_replacing(raw, encoding)
                 self._note_replaced(number, count)
+            if "\x00" in text:  # past the sample that would have called it binary
+                text, count = storable(text)
+                self._note_replaced(number, count)
             # Quick: a name closed by a single quote before " <" (a well-quoted one ends
             # with a doubled quote); only then the exact pattern.
             at = text.find('" <')
@@ -481,6 +498,7 @@ class CsvTable(Table):
         # Excel's "Unicode text": small files in practice; a text wrapper is enough.
         wrapper = io.TextIOWrapper(self._stream, encoding="utf-16", errors="replace", newline="")
         for number, line in enumerate(wrapper, 1):
+            line = storable(line)[0]
             if (count := line.count("\ufffd")) > 0:
                 self._note_replaced(number, count)
             line = line.lstrip("\ufeff") if number == 1 else line
@@ -523,13 +541,20 @@ class XlsxTable(Table):
         self._sheet = self._book.worksheets[0]
 
     def rows(self) -> Iterator[Row]:
-        for number, values in enumerate(self._sheet.iter_rows(values_only=True), 1):
-            self._rows_done = number
-            cells = [cell_text(v) for v in values]
-            while cells and cells[-1] == "":
-                cells.pop()
-            if cells:
-                yield number, cells
+        try:
+            for number, values in enumerate(self._sheet.iter_rows(values_only=True), 1):
+                self._rows_done = number
+                cells = [cell_text(v) for v in values]
+                while cells and cells[-1] == "":
+                    cells.pop()
+                if cells:
+                    yield number, cells
+        except Exception as e:  # the sheet is read as it goes: damaged past what was read
+            raise TabularError(
+                gettext_noop("The XLSX file cannot be read: %(reason)s"),
+                line=self._rows_done + 1,
+                reason=str(e)[:200],
+            ) from None
 
     def progress(self) -> float | None:
         total = self._sheet.max_row

@@ -29,19 +29,21 @@ def may_push_calls(user: Any) -> bool:
     return access.may_import(user, "telephony.add_callleg")
 
 
-def _rows(calls: list[Any]) -> list[tuple[int, list[str]]]:
-    """Call objects as the rows of a mapped CSV: a header of every key, then the values."""
+def _rows(calls: list[Any]) -> tuple[list[tuple[int, list[str]]], list[int]]:
+    """Call objects as the rows of a mapped CSV (a header of every key, then the values),
+    and the positions of the items that are not objects."""
     keys: list[str] = []
     for call in calls:
         if isinstance(call, dict):
             keys.extend(k for k in call if k not in keys)
     rows: list[tuple[int, list[str]]] = [(0, keys)]
+    not_objects = []
     for number, call in enumerate(calls, 1):
         if not isinstance(call, dict):
-            rows.append((number, ["\x00"]))  # refused below as a row with no start
+            not_objects.append(number)
             continue
         rows.append((number, ["" if call.get(k) is None else str(call.get(k)) for k in keys]))
-    return rows
+    return rows, not_objects
 
 
 @token_required
@@ -68,9 +70,14 @@ def calls(request: HttpRequest) -> JsonResponse:
     if source.format != CallSource.Format.CSV:
         return error(400, f"The source {source.name} reads {source.format} files, not JSON")
     with translation.override(request.headers.get("Accept-Language", "ru")[:2] or "ru"):
-        result = import_rows(source, _rows(items))
+        rows, not_objects = _rows(items)
+        result = import_rows(source, rows)
         if result.error:
             result.reject(0, result.error)
+        for number in not_objects:
+            result.rows += 1
+            result.reject(number, _("A call must be a JSON object."))
+        result.rejected.sort(key=lambda r: r["line"])
         record = CallImport.objects.create(
             source=source, user=request.user, file_name=_("API batch"), result=result.as_record()
         )

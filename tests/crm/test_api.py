@@ -114,3 +114,12 @@ def test_repeat_is_read_as_the_word_says(client, token, company):
     assert dict(Deal.objects.values_list("external_id", "crm_repeat")) == {
         "R-1": False, "R-2": True,
     }  # fmt: skip
+
+
+def test_text_no_database_holds_is_stored_replaced_not_a_500(client, token, company):
+    # Valid JSON escapes: NUL (PostgreSQL refuses it) and a lone surrogate (not UTF-8).
+    body = json.dumps([DEAL | {"title": "a\u0000b", "client": {"name": "\ud800"}}])
+    response = post(client, token, body)
+    assert response.status_code == 200, response.content
+    deal = Deal.objects.get(external_id="B-1")
+    assert (deal.title, deal.client_key) == ("a\ufffdb", "\ufffd")

@@ -152,6 +152,34 @@ def test_a_file_of_unknown_columns_is_refused_whole(company):
     assert not Deal.objects.exists()
 
 
+def test_an_unclosed_quote_refuses_the_file_whole_with_its_line(company):
+    data = bitrix24_csv(DEALS[:2]) + b'"103;"' + b"x" * 2_000_000 + b"\n"
+    with pytest.raises(ImportFailed, match="Line 4 cannot be read") as caught:
+        run(data)
+    assert caught.value.params["line"] == 4
+    assert not Deal.objects.exists()
+
+
+def test_a_damaged_xlsx_is_refused_whole_with_its_reason(company):
+    import zipfile
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["ID", "Стадия сделки", "Сумма", "Ответственный"])
+    book.active.append(["1", "Сделка успешна", 100, "Павел Волков"])
+    whole, damaged = io.BytesIO(), io.BytesIO()
+    book.save(whole)
+    # The workbook opens; its sheet, read row by row, breaks in the header.
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(damaged, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            target.writestr(info, data[: len(data) // 2] if "sheet1" in info.filename else data)
+    with pytest.raises(ImportFailed, match="The XLSX file cannot be read"):
+        run(damaged.getvalue())
+    assert not Deal.objects.exists()
+
+
 def test_a_seller_reported_figure_stays_and_the_import_goes_beside_it(company):
     from salespulse.kpis.facts import set_reported_facts
 

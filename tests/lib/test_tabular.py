@@ -1,6 +1,7 @@
 """The shared table readers: encodings, delimiters, XLSX, HTML ".xls", dates and durations."""
 
 import io
+import zipfile
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -143,6 +144,23 @@ def test_an_unclosed_quote_is_a_clear_error_with_its_line():
     assert caught.value.params["line"] == 3
 
 
+def test_a_nul_past_the_sample_is_replaced_and_counted_like_an_undecodable_byte():
+    filler = b"".join(b"%d;name %d\n" % (n, n) for n in range(10_000))
+    assert len(filler) > tabular.SAMPLE_SIZE
+    table, rows = table_of(b"id;name\n" + filler + b"last;a\x00b\n")
+    assert rows[-1][1] == ["last", "a\ufffdb"]
+    assert (table.replaced, table.replaced_lines) == (1, [10_002])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("plain", ("plain", 0)), ("a\x00b\x00", ("a\ufffdb\ufffd", 2)),
+     ("\ud800x\udfff", ("\ufffdx\ufffd", 2)), ("💰", ("💰", 0))],
+)  # fmt: skip
+def test_what_no_database_holds_becomes_a_replacement_character(text, expected):
+    assert tabular.storable(text) == expected
+
+
 def test_a_file_object_that_cannot_seek_is_spooled():
     class Pipe(io.RawIOBase):
         def __init__(self, data):
@@ -186,6 +204,26 @@ def test_what_is_not_a_table_is_refused_with_a_message(data, message):
     with pytest.raises(TabularError, match=message) as caught:
         open_table(io.BytesIO(data))
     assert caught.value.message  # a msgid the web and CLI layers translate
+
+
+def test_an_xlsx_whose_sheet_is_damaged_is_refused_at_the_row_it_breaks():
+    book = openpyxl.Workbook()
+    for n in range(50):
+        book.active.append([f"row {n}", n])
+    whole = io.BytesIO()
+    book.save(whole)
+    damaged = io.BytesIO()
+    # The workbook opens (its sheet is only read row by row), the sheet ends mid-element.
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(damaged, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            target.writestr(info, data[: len(data) // 2] if "sheet1" in info.filename else data)
+    with open_table(io.BytesIO(damaged.getvalue())) as table:
+        rows = table.rows()
+        assert next(rows) == (1, ["row 0", "0"])
+        with pytest.raises(TabularError, match="The XLSX file cannot be read") as caught:
+            list(rows)
+    assert caught.value.line > 1
 
 
 # --- XLSX and HTML ---------------------------------------------------------------------
@@ -286,6 +324,16 @@ def test_an_offset_in_the_value_wins_over_the_default_zone(text, offset):
     parsed = parse_datetime(text, MSK)
     assert parsed.utcoffset() == offset
     assert parsed.replace(tzinfo=None) == datetime(2026, 2, 3, 9, 5, 7)
+
+
+@pytest.mark.parametrize(
+    "text", ["2026-02-03T09:05:07+25:00", "2026-02-03T09:05:07-2400", "2026-02-03T09:05:07+05:99"]
+)
+def test_an_offset_no_zone_has_is_refused_with_the_value(text):
+    # +25:00 was a ValueError from datetime.timezone: a traceback on a call upload.
+    with pytest.raises(TabularError, match="Not a date and time") as caught:
+        parse_datetime(text)
+    assert caught.value.params["value"] == text
 
 
 def test_unix_seconds_are_utc():

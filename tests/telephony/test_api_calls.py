@@ -131,3 +131,28 @@ def test_too_big_or_too_deep_is_answered_in_json(org, client, staff_token, setti
         HTTP_AUTHORIZATION=f"Bearer {staff_token}",
     )  # fmt: skip
     assert deep.status_code == 400 and deep.json() == {"error": "The JSON is nested too deeply"}
+
+
+def test_text_no_database_holds_is_refused_by_row_not_a_500(org, client, staff_token):
+    # Valid JSON escapes: NUL (PostgreSQL refuses it, in the import's record too) and a
+    # lone surrogate (not UTF-8), where a reason quotes them.
+    bad = CALL | {"id": "cloud-9", "start": "\u0000\ud800"}
+    response = post(client, staff_token, [CALL, bad])
+    assert response.status_code == 200, response.content
+    assert [r["line"] for r in response.json()["rejected"]] == [2]
+    assert CallLeg.objects.get().external_id == "cloud-1"
+
+
+def test_an_item_that_is_not_an_object_is_refused_with_its_reason(org, client, staff_token):
+    # Its row was a NUL sentinel, quoted in the reason: a 500 on PostgreSQL.
+    response = post(client, staff_token, [0, CALL, ["x"]], HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200, response.content
+    answer = response.json()
+    assert (answer["rows"], answer["imported"], answer["refused"]) == (3, 1, 2)
+    assert answer["rejected"] == [
+        {"line": 1, "reason": "A call must be a JSON object."},
+        {"line": 3, "reason": "A call must be a JSON object."},
+    ]
+    assert post(client, staff_token, [None]).json()["rejected"][-1] == {
+        "line": 1, "reason": "Звонок должен быть объектом JSON.",
+    }  # fmt: skip
