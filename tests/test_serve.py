@@ -57,10 +57,13 @@ def wait_answering(server: subprocess.Popen, port: int) -> None:
 
 
 def stop(server: subprocess.Popen) -> None:
+    # 2.6-4 s with the machine's two cores busy (a worker lets kept-alive connections
+    # linger 2 s); the bound is what matters: an exit 0 well inside systemd's stop timeout
+    # (90 s), not a kill, with CI's other tests running beside it.
     started = time.monotonic()
     server.send_signal(signal.SIGTERM)
-    assert server.wait(timeout=10) == 0
-    assert time.monotonic() - started < 5
+    assert server.wait(timeout=30) == 0
+    assert time.monotonic() - started < 20
 
 
 def test_serve_answers_and_stops_on_sigterm(tmp_path):

@@ -53,7 +53,8 @@ class Command(BaseCommand):
                 "backlog": settings.SALESPULSE_BACKLOG,
                 "timeout": settings.SALESPULSE_TIMEOUT,
                 "graceful_timeout": settings.SALESPULSE_GRACEFUL_TIMEOUT,
-                "keepalive": 5,
+                # Also how long a stop waits for an idle or half-open connection: short.
+                "keepalive": 2,
                 # Django is imported once and shared by the forked workers (less memory,
                 # a quick start).
                 "preload_app": True,
