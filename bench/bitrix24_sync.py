@@ -85,7 +85,7 @@ def main() -> None:
     from django.contrib.auth.models import User
     from django.core.management import call_command
 
-    from salespulse.crm.importer import import_file
+    from salespulse.crm.files import import_file
     from salespulse.crm.models import Client, Deal, Stage
     from salespulse.kpis.models import DailyFact, Role
     from salespulse.org.models import Department, Employee

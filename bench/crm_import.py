@@ -85,7 +85,7 @@ def main() -> None:
     from django.test import RequestFactory
 
     from salespulse.crm import importer, views
-    from salespulse.crm.importer import import_file
+    from salespulse.crm.files import import_file
     from salespulse.crm.models import Deal
     from salespulse.kpis.models import DailyFact, Role
     from salespulse.org.models import Department, Employee

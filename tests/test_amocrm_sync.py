@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from salespulse.crm.importer import import_file
+from salespulse.crm.files import import_file
 from salespulse.crm.models import Deal, Stage
 from salespulse.kpis.facts import set_reported_facts, withdraw_reported_facts
 from salespulse.kpis.models import DailyFact

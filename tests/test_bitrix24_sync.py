@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from salespulse.crm.importer import import_file
+from salespulse.crm.files import import_file
 from salespulse.crm.models import Deal, Stage
 from salespulse.kpis.models import DailyFact
 from salespulse.sources import health

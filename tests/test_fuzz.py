@@ -27,8 +27,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from salespulse.api.models import ApiToken
-from salespulse.crm.importer import ImportFailed
-from salespulse.crm.importer import import_file as import_crm_file
+from salespulse.crm.files import ImportFailed
+from salespulse.crm.files import import_file as import_crm_file
 from salespulse.crm.models import Deal
 from salespulse.lib.tabular import TabularError, open_table
 from salespulse.telephony.importer import import_file as import_call_file

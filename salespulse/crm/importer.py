@@ -1,6 +1,6 @@
 """CRM imports: deal and client records into rows, idempotently, then the day facts.
 
-One path for files (CLI, web upload) and the API: records are checked row by row (a bad
+One path for files (`crm.files`: CLI, web upload), the API and the CRM connectors: records are checked row by row (a bad
 row is reported with its line and reason, the good ones are kept; a file refused whole is
 refused before anything is written), then written in batches, each in one transaction
 with the facts it changed (a failure leaves no half-written batch; see `_batches`), and
@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import time as clock
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
-from typing import IO, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -32,21 +32,18 @@ from salespulse.crm.clients import (
     link_deals,
     recompute_repeats,
 )
-from salespulse.crm.models import COMPANY_CURRENCY, Client, ColumnMapping, Deal, ImportRun, Stage
+from salespulse.crm.models import COMPANY_CURRENCY, Client, Deal, ImportRun, Stage
 from salespulse.crm.sql import insert_rows
 from salespulse.kpis.models import DailyFact
-from salespulse.lib.crm import formats
 from salespulse.lib.crm.formats import ClientRecord, DealRecord, Moment, RowError
 from salespulse.lib.crm.names import PersonIndex, client_key
 from salespulse.lib.crm.stages import StageKind, guess_kind, stage_key, status_of
-from salespulse.lib.tabular import TabularError, gettext_noop, open_table
+from salespulse.lib.tabular import gettext_noop
 from salespulse.org.models import Employee
 
 MAX_LISTED_ERRORS = 1000
 BATCH_SIZE = 10_000  # deals or clients per transaction: about a second each
 LOCK_PAUSE = 0.12  # seconds SQLite's write lock stays free between batches (see _batches)
-FORMATS = ("bitrix24", "amocrm", "csv")
-Progress = Callable[[int, float | None], None]
 
 
 @dataclass
@@ -101,19 +98,6 @@ class ImportResult:
             "seconds": round(self.seconds, 2),
             "run": self.run_id,
         }
-
-
-class ImportFailed(Exception):
-    """The whole file is refused (nothing written); message is a msgid with params."""
-
-    def __init__(self, message: str, **params: Any) -> None:
-        self.message = message
-        self.params = params
-        super().__init__(message % params if params else message)
-
-    def text(self) -> str:
-        message = gettext(self.message)
-        return message % self.params if self.params else message
 
 
 def company_tz() -> tzinfo:
@@ -549,122 +533,9 @@ def _update_clients(clients: list[Client], before: dict[int, tuple[str, str]]) -
             )
 
 
-# --- files -------------------------------------------------------------------------------
-
-
-def import_file(
-    stream: str | IO[bytes],
-    *,
-    kind: str = "deals",
-    fmt: str | None = None,
-    mapping: str | None = None,
-    file_name: str = "",
-    user: Any = None,
-    progress: Progress | None = None,
-    queued: Any = None,
-) -> ImportResult:
-    """Read a CRM export and save it. Raises `ImportFailed` when the file is refused whole.
-
-    `queued`: the worker's run of an upload, which records the outcome."""
-    result = ImportResult(kind=kind, file_name=file_name)
-    started = clock.monotonic()
-    try:
-        table = open_table(stream)
-    except TabularError as e:
-        raise ImportFailed(e.message, **e.params) from None
-    # Every row is read before anything is written: a file refused whole (a damaged
-    # sheet, an unclosed quote) leaves nothing behind, wherever it breaks.
-    with table:
-        try:
-            rows = _counting(table, progress)
-            header = next(rows, None)
-            if header is None:
-                raise ImportFailed(gettext_noop("The file has no header row."))
-            layout, source = _layout(kind, fmt, mapping, header[1])
-            result.format, result.source = layout.name, source
-            if kind == "clients":
-                items = list(formats.read_clients(_chain(header, rows), layout))
-            else:
-                merged = formats.merge_deals(
-                    formats.read_deals(rows, layout, company_tz(), header[1])
-                )
-        except TabularError as e:
-            raise ImportFailed(e.message, **({"line": 0} | e.params)) from None
-    if kind == "clients":
-        result.rows = len(items)
-        for item in items:
-            if isinstance(item, RowError):
-                result.error(item)
-        result.seconds = clock.monotonic() - started
-        good = [i for i in items if isinstance(i, ClientRecord)]
-        return _record(save_clients(good, source, result), user, queued)
-    result.rows = merged.rows
-    for item in merged.errors:
-        result.error(item)
-    result.warnings.extend(merged.warnings)
-    result.seconds = clock.monotonic() - started
-    return _record(save_deals(merged.deals.values(), source, result), user, queued)
-
-
-def _chain(first: tuple[int, list[str]], rest: Iterable[tuple[int, list[str]]]):
-    yield first
-    yield from rest
-
-
-def _counting(table: Any, progress: Progress | None):
-    count = 0
-    for row in table.rows():
-        count += 1
-        if progress is not None and count % 1000 == 0:
-            progress(count, table.progress())
-        yield row
-    if progress is not None:
-        progress(count, 1.0)
-
-
-def _layout(
-    kind: str, fmt: str | None, mapping: str | None, header: list[str]
-) -> tuple[formats.Layout, str]:
-    if mapping:
-        try:
-            saved = ColumnMapping.objects.get(name=mapping)
-        except ColumnMapping.DoesNotExist:
-            raise ImportFailed(
-                gettext_noop("No column mapping named '%(name)s'."), name=mapping
-            ) from None
-        if saved.kind != kind:
-            raise ImportFailed(
-                gettext_noop("Mapping '%(name)s' is for %(kind)s."), name=mapping, kind=saved.kind
-            )
-        try:
-            return formats.mapped_layout(saved.name, saved.columns, kind), saved.source_name
-        except TabularError as e:
-            raise ImportFailed(e.message, **e.params) from None
-    if kind == "clients":
-        return formats.CLIENTS, fmt if fmt in ("bitrix24", "amocrm") else "clients"
-    if fmt in formats.LAYOUTS:
-        return formats.LAYOUTS[fmt], fmt
-    detected = formats.detect_layout(header)
-    if detected is None:
-        raise ImportFailed(
-            gettext_noop(
-                "Cannot tell whose export this is: choose Bitrix24 or amoCRM, or a saved "
-                "column mapping. The file has: %(found)s."
-            ),
-            found=", ".join(h for h in header if h.strip())[:300] or "—",
-        )
-    if fmt not in (None, "", "csv") and detected.name != fmt:
-        raise ImportFailed(gettext_noop("This is not a %(format)s export."), format=fmt)
-    return detected, detected.name
-
-
 def record_import(result: ImportResult, user: Any = None, queued: Any = None) -> ImportResult:
-    """Deals saved other than from a file (a CRM's sync or webhook): their ImportRun and
-    Run, as a file's (`queued`: the worker's run, which gets the outcome)."""
-    return _record(result, user, queued)
-
-
-def _record(result: ImportResult, user: Any, queued: Any = None) -> ImportResult:
+    """An import's outcome recorded: its ImportRun and the sources Run, for a file, an API
+    batch, a CRM's sync or webhook alike (`queued`: the worker's run, which gets it)."""
     run = ImportRun.objects.create(
         kind=result.kind,
         source=result.source,

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from salespulse.crm.clients import PORTFOLIO_KPIS
-from salespulse.crm.importer import FORMATS, ImportFailed, import_file
+from salespulse.crm.files import FORMATS, ImportFailed, import_file
 from salespulse.crm.models import ColumnMapping, ImportRun
 from salespulse.crm.report import client_report
 from salespulse.dashboard.exporting import export_response

@@ -106,7 +106,7 @@ def import_call_file(run: Run, progress: Progress) -> None:
 
 
 def import_crm_file(run: Run, progress: Progress) -> None:
-    from salespulse.crm.importer import ImportFailed, import_file
+    from salespulse.crm.files import ImportFailed, import_file
 
     path = Path(run.file_path)
     if not path.is_file():

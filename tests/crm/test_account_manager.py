@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from salespulse.crm.importer import import_file
+from salespulse.crm.files import import_file
 from salespulse.crm.models import Client, Deal
 from salespulse.crm.report import client_report
 from salespulse.kpis.figures import load as load_figures

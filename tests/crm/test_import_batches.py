@@ -10,7 +10,8 @@ import pytest
 from django.db import DatabaseError, connection
 
 from salespulse.crm import importer
-from salespulse.crm.importer import ImportResult, delete_deals, import_file
+from salespulse.crm.files import import_file
+from salespulse.crm.importer import ImportResult, delete_deals
 from salespulse.crm.models import Client, Deal
 from salespulse.kpis.models import DailyFact
 from tests.crm.exports import D, bitrix24_csv, clients_csv

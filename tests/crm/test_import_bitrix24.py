@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from salespulse.crm.importer import ImportFailed, import_file
+from salespulse.crm.files import ImportFailed, import_file
 from salespulse.crm.models import Deal, Stage
 from salespulse.kpis.models import DailyFact
 from tests.crm.exports import D, bitrix24_csv, bitrix24_html

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from salespulse.crm.importer import import_file
+from salespulse.crm.files import import_file
 from salespulse.crm.models import Stage
 from salespulse.kpis.models import Recount
 from tests.crm.exports import D, bitrix24_csv

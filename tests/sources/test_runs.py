@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from salespulse.crm.importer import import_file as import_crm_file
+from salespulse.crm.files import import_file as import_crm_file
 from salespulse.sources.models import Run
 from tests import factories
 from tests.crm.conftest import company  # noqa: F401, F811

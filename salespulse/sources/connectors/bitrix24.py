@@ -301,7 +301,7 @@ def _guarded(
             status=status, last_error=run.error[:1000], last_attempt_at=attempt
         )
         return
-    importer._record(result, None, queued=run)
+    importer.record_import(result, None, queued=run)
     # What the portal's limit cost: the bench and the run page show it.
     run.counts |= {"requests": api.client.requests, "waited_ms": round(api.client.waited * 1000)}
     # A mapping set (`source set --map-user`) while this ran is kept, not overwritten.

@@ -8,7 +8,8 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from salespulse.crm.importer import FORMATS, ImportFailed, ImportResult, import_file
+from salespulse.crm.files import FORMATS, ImportFailed, import_file
+from salespulse.crm.importer import ImportResult
 from salespulse.sources.command import ImportCommand as BaseImportCommand
 from salespulse.sources.command import ProgressBar  # noqa: F401 (the one bar, also here)
 
