@@ -1,11 +1,12 @@
 """CRM imports: deal and client records into rows, idempotently, then the day facts.
 
-One path for files (`crm.files`: CLI, web upload), the API and the CRM connectors: records are checked row by row (a bad
-row is reported with its line and reason, the good ones are kept; a file refused whole is
-refused before anything is written), then written in batches, each in one transaction
-with the facts it changed (a failure leaves no half-written batch; see `_batches`), and
-re-importing the same records changes nothing. A deal whose stage, amount or date moved
-is updated, and the facts of every day it left or reached are recomputed.
+One path for files (`crm.files`: CLI, web upload), the API and the CRM connectors:
+records are checked row by row (a bad row is reported with its line and reason, the good
+ones are kept; a file refused whole is refused before anything is written), then written
+in batches, each in one transaction with the facts it changed (a failure leaves no
+half-written batch; see `_batches`), and re-importing the same records changes nothing.
+A deal whose stage, amount or date moved is updated, and the facts of every day it left
+or reached are recomputed.
 """
 
 from __future__ import annotations
