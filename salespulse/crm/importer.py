@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time as clock
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
 from typing import Any
@@ -414,6 +414,28 @@ def apply_stage_kinds(source: str) -> int:
                 Deal.objects.filter(pk__in=part).update(status=status)
         _follow(touched, ImportResult())
     return len(changed)
+
+
+def confirm_stages(source: str, kinds: Mapping[str, StageKind]) -> int:
+    """Stages whose kind the CRM itself states (Bitrix24's semantics, amoCRM's 142/143),
+    by name: stored as checked, so no guess or admin's mapping overrides them; when a
+    stored stage changes kind, the source's deals take it at once. Returns the deals that
+    changed status."""
+    existing = {s.key: s for s in Stage.objects.filter(source=source)}
+    moved = False
+    with transaction.atomic():
+        for name, kind in kinds.items():
+            key = stage_key(name)
+            stage = existing.get(key)
+            if stage is None:
+                Stage.objects.get_or_create(
+                    source=source, key=key,
+                    defaults={"name": name[:200], "kind": kind.value, "confirmed": True},
+                )  # fmt: skip
+            elif stage.kind != kind.value or not stage.confirmed:
+                moved = moved or stage.kind != kind.value
+                Stage.objects.filter(pk=stage.pk).update(kind=kind.value, confirmed=True)
+    return apply_stage_kinds(source) if moved else 0
 
 
 # --- clients -----------------------------------------------------------------------------

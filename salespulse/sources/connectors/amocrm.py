@@ -21,17 +21,15 @@ from django.utils.translation import gettext as _
 
 from salespulse.crm.importer import (
     ImportResult,
-    apply_stage_kinds,
+    confirm_stages,
     delete_deals,
     record_import,
     save_deals,
 )
-from salespulse.crm.models import Stage
 from salespulse.lib.crm import amocrm
 from salespulse.lib.crm.formats import DealRecord, RowError
 from salespulse.lib.crm.http import AccessDenied, CrmError, JsonClient
 from salespulse.lib.crm.people import match_users
-from salespulse.lib.crm.stages import StageKind, stage_key
 from salespulse.lib.tabular import gettext_noop
 from salespulse.sources.connectors import employees_as_people
 from salespulse.sources.hooks import HookAnswer
@@ -118,7 +116,7 @@ class Pull:
         if self.statuses is not None:
             return
         self.statuses = amocrm.Statuses.read(self.api.get("leads/pipelines"))
-        closing_stages(self.source.stored_as, self.statuses.closing())
+        confirm_stages(self.source.stored_as, self.statuses.closing())
         self.users = {u.id: u for u in all_users(self.api)}
         found = match_users(
             self.users.values(), employees_as_people(), self.source.options.get("users") or {}
@@ -266,26 +264,6 @@ def all_users(api: JsonClient) -> list[amocrm.AmoUser]:
         href = amocrm.next_link(data)
         data = api.get(follow(api, href)) if href else None
     return users
-
-
-def closing_stages(source: str, kinds: dict[str, StageKind]) -> None:
-    """Statuses 142 and 143 are won and lost whatever a pipeline calls them: their stages
-    are set so (checked), and the source's deals follow when one was taken otherwise."""
-    existing = {s.key: s for s in Stage.objects.filter(source=source)}
-    moved = False
-    with transaction.atomic():
-        for name, kind in kinds.items():
-            stage = existing.get(stage_key(name))
-            if stage is None:
-                Stage.objects.get_or_create(
-                    source=source, key=stage_key(name),
-                    defaults={"name": name[:200], "kind": kind, "confirmed": True},
-                )  # fmt: skip
-            elif stage.kind != kind or not stage.confirmed:
-                moved = moved or stage.kind != kind
-                Stage.objects.filter(pk=stage.pk).update(kind=kind, confirmed=True)
-    if moved:
-        apply_stage_kinds(source)
 
 
 # --- what sources.execute calls ----------------------------------------------------------

@@ -16,18 +16,15 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salespulse.crm import importer
-from salespulse.crm.models import Stage
 from salespulse.lib.crm import bitrix24 as b24
 from salespulse.lib.crm.formats import RowError
 from salespulse.lib.crm.http import AccessDenied, CrmError, JsonClient
 from salespulse.lib.crm.people import match_users
-from salespulse.lib.crm.stages import stage_key
 from salespulse.lib.tabular import gettext_noop
 from salespulse.sources import health
 from salespulse.sources.connectors import employees_as_people
@@ -127,10 +124,9 @@ class _Pulled:
                 records.append(item)
         pending = {uid: v for uid, v in pending.items() if v}
         result.rows += len(deals)
-        remapped = _write_stages(source.stored_as, self.stages.values())
+        # Before the deals: those stored on a stage whose kind moved take it first.
+        importer.confirm_stages(source.stored_as, {s.name: s.kind for s in self.stages.values()})
         importer.save_deals(records, source.stored_as, result)
-        if remapped:
-            importer.apply_stage_kinds(source.stored_as)
         users = self._users or {}
         unmatched = {}
         for uid, waiting in pending.items():
@@ -167,27 +163,6 @@ class _Pulled:
                 rows = b24.rows_of(page.result)
                 (clients.add_companies if "company" in name else clients.add_contacts)(rows)
         return clients
-
-
-def _write_stages(source: str, stages: Iterable[b24.Stage]) -> bool:
-    """The portal's stages with the kind their semantics say (confirmed: it is not a guess);
-    True when a stored stage changed kind, so the deals on it must follow."""
-    wanted = {stage_key(s.name): s for s in stages}
-    remapped = False
-    with transaction.atomic():
-        existing = {s.key: s for s in Stage.objects.filter(source=source, key__in=list(wanted))}
-        for key, stage in wanted.items():
-            row = existing.get(key)
-            if row is None:
-                Stage.objects.create(
-                    source=source, name=stage.name[:200], key=key, kind=stage.kind.value,
-                    confirmed=True,
-                )  # fmt: skip
-            elif row.kind != stage.kind.value or not row.confirmed:
-                remapped |= row.kind != stage.kind.value
-                row.kind, row.confirmed = stage.kind.value, True
-                row.save(update_fields=["kind", "confirmed"])
-    return remapped
 
 
 def _result(source: Source) -> importer.ImportResult:
