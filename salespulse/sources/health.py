@@ -53,10 +53,31 @@ def _validate_crm(source: Source) -> None:
         )
 
 
-def explain(error: TableError) -> str:
-    """What is wrong, in the active language."""
+def explain(error: Any) -> str:
+    """What is wrong (a TableError's or a CrmError's msgid and params), in the active
+    language."""
     text = _(error.message)
     return text % error.params if error.params else text
+
+
+def crm_failed(source: Source, run: Run, error: Any) -> None:
+    """A CRM sync or push failed: the run ends with the reason; refused credentials mark
+    the source «нет доступа» (a person must act), anything else failing."""
+    from salespulse.lib.crm.http import AccessDenied
+
+    run.error = explain(error)[:1000]
+    status = Source.Status.NO_ACCESS if isinstance(error, AccessDenied) else Source.Status.FAILING
+    Source.objects.filter(pk=source.pk).update(status=status, last_error=run.error)
+
+
+def crm_worked(source: Source, now: datetime, result: Any, **changes: Any) -> None:
+    """A CRM sync or push went through: the source works again, and brought news when a
+    deal was created, changed or deleted. (When it was last tried is the schedule's: a
+    push must not postpone the next sync.)"""
+    changes |= {"status": Source.Status.OK, "last_error": "", "last_success_at": now}
+    if result.created or result.updated or result.deleted:
+        changes["last_new_at"] = now
+    Source.objects.filter(pk=source.pk).update(**changes)
 
 
 def test_connection(source: Source) -> tuple[bool, str]:

@@ -31,6 +31,7 @@ from salespulse.lib.crm.formats import DealRecord, RowError
 from salespulse.lib.crm.http import AccessDenied, CrmError, JsonClient
 from salespulse.lib.crm.people import match_users
 from salespulse.lib.tabular import gettext_noop
+from salespulse.sources import health
 from salespulse.sources.connectors import employees_as_people
 from salespulse.sources.hooks import HookAnswer
 from salespulse.sources.models import Run, Source
@@ -57,11 +58,6 @@ def client(source: Source, sleep: Sleep = time.sleep) -> JsonClient:
         per_second=amocrm.PER_SECOND,
         sleep=sleep,
     )
-
-
-def explain(error: CrmError) -> str:
-    text = _(error.message)
-    return text % error.params if error.params else text
 
 
 class Pull:
@@ -290,18 +286,11 @@ def sync(run: Run, progress: Progress, *, sleep: Sleep = time.sleep) -> None:
             pull.retried.update(again)
             pull.by_id(again)
     except CrmError as e:
-        failed(source, run, e, attempt)
+        health.crm_failed(source, run, e)
         return
-    finish(run, pull, attempt)
-    changes: dict[str, Any] = {
-        "status": Source.Status.OK, "last_error": "", "last_attempt_at": attempt,
-        "last_success_at": attempt,
-    }  # fmt: skip
-    if pull.latest > since:
-        changes["watermark"] = str(pull.latest)
-    if pull.result.created or pull.result.updated:
-        changes["last_new_at"] = attempt
-    Source.objects.filter(pk=source.pk).update(**changes)
+    finish(run, pull)
+    changes = {"watermark": str(pull.latest)} if pull.latest > since else {}
+    health.crm_worked(source, attempt, pull.result, **changes)
 
 
 def push(run: Run, progress: Progress, *, sleep: Sleep = time.sleep) -> None:
@@ -316,18 +305,16 @@ def push(run: Run, progress: Progress, *, sleep: Sleep = time.sleep) -> None:
         pull = Pull(source, client(source, sleep))
         pull.by_id([*changed, *deleted])
     except CrmError as e:
-        failed(source, run, e, attempt)
+        health.crm_failed(source, run, e)
         return
     gone = [i for i in deleted if i not in pull.seen]
     if gone:
         delete_deals(gone, source.stored_as, pull.result)
-    finish(run, pull, attempt)
-    Source.objects.filter(pk=source.pk).update(
-        status=Source.Status.OK, last_error="", last_success_at=attempt
-    )
+    finish(run, pull)
+    health.crm_worked(source, attempt, pull.result)
 
 
-def finish(run: Run, pull: Pull, attempt: datetime) -> None:
+def finish(run: Run, pull: Pull) -> None:
     pull.remember_unmatched()
     result = pull.result
     if result.rows or result.deleted or result.errors:
@@ -335,15 +322,6 @@ def finish(run: Run, pull: Pull, attempt: datetime) -> None:
     else:
         run.rows_read = 0
         run.counts = {"rows": 0, "created": 0, "updated": 0, "unchanged": 0, "refused": 0}
-
-
-def failed(source: Source, run: Run, error: CrmError, attempt: datetime) -> None:
-    """The run ends with the reason; refused credentials mark the source «нет доступа»."""
-    run.error = explain(error)
-    status = Source.Status.NO_ACCESS if isinstance(error, AccessDenied) else Source.Status.FAILING
-    Source.objects.filter(pk=source.pk).update(
-        status=status, last_error=run.error, last_attempt_at=attempt
-    )
 
 
 def hook(source: Source, request: Any) -> HookAnswer:
@@ -361,7 +339,7 @@ def test(source: Source, *, sleep: Sleep = time.sleep) -> tuple[bool, str]:
         statuses = amocrm.Statuses.read(api.get("leads/pipelines"))
         users = all_users(api)
     except CrmError as e:
-        return False, explain(e)
+        return False, health.explain(e)
     text = _("Connected: account %(name)s, pipelines: %(pipelines)d, users: %(users)d.") % {
         "name": account.get("name") or account.get("subdomain") or "—",
         "pipelines": statuses.pipelines,

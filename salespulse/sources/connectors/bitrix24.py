@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from salespulse.crm import importer
 from salespulse.lib.crm import bitrix24 as b24
 from salespulse.lib.crm.formats import RowError
-from salespulse.lib.crm.http import AccessDenied, CrmError, JsonClient
+from salespulse.lib.crm.http import CrmError, JsonClient
 from salespulse.lib.crm.people import match_users
 from salespulse.lib.tabular import gettext_noop
 from salespulse.sources import health
@@ -270,11 +270,7 @@ def _guarded(
     try:
         changes = work(api, result)
     except CrmError as e:
-        run.error = _(e.message) % e.params if e.params else _(e.message)
-        status = Source.Status.NO_ACCESS if isinstance(e, AccessDenied) else Source.Status.FAILING
-        Source.objects.filter(pk=source.pk).update(
-            status=status, last_error=run.error[:1000], last_attempt_at=attempt
-        )
+        health.crm_failed(source, run, e)
         return
     importer.record_import(result, None, queued=run)
     # What the portal's limit cost: the bench and the run page show it.
@@ -282,11 +278,7 @@ def _guarded(
     # A mapping set (`source set --map-user`) while this ran is kept, not overwritten.
     stored = Source.objects.filter(pk=source.pk).values_list("options", flat=True).first()
     source.options["users"] = (stored or {}).get("users", {})
-    changes |= {"status": Source.Status.OK, "last_error": "", "last_attempt_at": attempt,
-                "last_success_at": attempt, "options": source.options}  # fmt: skip
-    if result.created or result.updated or result.deleted:
-        changes["last_new_at"] = attempt
-    Source.objects.filter(pk=source.pk).update(**changes)
+    health.crm_worked(source, attempt, result, options=source.options, **changes)
 
 
 def hook(source: Source, request: HttpRequest) -> HookAnswer:
@@ -314,7 +306,7 @@ def test(source: Source) -> tuple[bool, str]:
             }
         )
     except CrmError as e:
-        return False, _(e.message) % e.params if e.params else _(e.message)
+        return False, health.explain(e)
     scopes = set(pages["scope"].result or [])
     missing = [s for s in ("crm", "user") if s not in scopes]
     if missing:
