@@ -227,6 +227,9 @@ def test_a_pushed_deal_is_fetched_by_the_worker_and_a_wrong_token_refused(compan
     assert sorted(Deal.objects.values_list("external_id", flat=True)) == ["101", "105"]
     assert facts(company["volkov"], "deals_sum") == {date(2026, 2, 3): Decimal("150000")}
     assert post(client, url.replace(source.hook_key, "x" * 32), body).status_code == 404
+    # Pushes bring news, not a sync's sweep: the next scheduled sync is not put off.
+    source.refresh_from_db()
+    assert source.last_attempt_at is None and source.last_success_at is not None
 
 
 def test_a_pulled_deal_and_the_same_deal_in_an_export_are_one_deal(company, portal):
