@@ -66,10 +66,7 @@ def sources(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     rows = [(s, health.describe(s, now)) for s in Source.objects.all()]
     runs = Run.objects.select_related("source")[:20]
-    return render(
-        request, "sources/sources.html",
-        {"form": form, "rows": rows, "runs": runs, "synced": SYNCED_KINDS},
-    )  # fmt: skip
+    return render(request, "sources/sources.html", {"form": form, "rows": rows, "runs": runs})
 
 
 @login_required
