@@ -379,6 +379,8 @@ def _collect_attention(
         if returned:
             items.append(Attention(seller, "returned", None, Decimal(150), {"day": max(returned)}))
         series = figures.series[seller.pk]
+        # Every KPI's falling check asks about the same five weeks of the seller's calendar.
+        in_window = frozenset(series.working_days_between(*attention.falling_span(board.as_of)))
         for cell in line.cells:
             if cell is None:
                 continue
@@ -401,7 +403,7 @@ def _collect_attention(
             if kpi.is_additive and kpi.direction == Kpi.Direction.HIGHER:
                 values = series.values.get(kpi.code, {})
                 counts = kpi.unit == Kpi.Unit.COUNT
-                drop = attention.falling(values, series.is_working, board.as_of, counts=counts)
+                drop = attention.falling(values, in_window.__contains__, board.as_of, counts=counts)
                 if drop is not None:
                     items.append(
                         Attention(seller, "falling", kpi, 60 + drop.drop * 100, {"drop": drop})

@@ -197,6 +197,7 @@ def load(
             plans=plans,
             # Spreading plans and counting days ask about the same days over and over.
             is_working=functools.cache(calendar.is_working),
+            working_days_in=calendar.working_days,
         )
     return Figures(
         engine=engine,

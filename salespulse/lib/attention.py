@@ -155,6 +155,12 @@ def falling(
     return Falling(recent, usual, drop)
 
 
+def falling_span(as_of: date, weeks: int = FALLING_WEEKS) -> tuple[date, date]:
+    """The first and last day `falling` looks at."""
+    recent, base = _windows(as_of, weeks)
+    return base[0], recent[-1]
+
+
 @functools.lru_cache(maxsize=64)
 def _windows(as_of: date, weeks: int) -> tuple[tuple[date, ...], tuple[date, ...]]:
     """The last seven days to as_of, and the `weeks` weeks before them (shared by sellers)."""

@@ -73,9 +73,19 @@ class Series:
     plans: Mapping[str, PlanSet] = field(default_factory=dict)
     # The seller's own calendar: company calendar, absences, employment dates.
     is_working: Callable[[date], bool] = field(default=lambda day: day.weekday() < 5)
+    # The same calendar's working days from start to end, in order, when it can cut them
+    # out by bisection: a director's view spreads a plan over 300 sellers' months, and
+    # asking is_working day by day was a tenth of its time.
+    working_days_in: Callable[[date, date], list[date]] | None = None
     # What the engine worked out once (running totals, spread plans): a board asks the same
     # questions of a series dozens of times. The series must not change after it is built.
     memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def working_days_between(self, start: date, end: date) -> list[date]:
+        """The seller's working days from start to end, both included, in order."""
+        if self.working_days_in is not None:
+            return self.working_days_in(start, end)
+        return [d for d in days_between(start, end) if self.is_working(d)]
 
 
 @dataclass
@@ -225,7 +235,7 @@ class Engine:
     def _month_days(who: Series, first: date) -> list[date]:
         key = ("month_days", first)
         if key not in who.memo:
-            who.memo[key] = [d for d in days_between(first, month_end(first)) if who.is_working(d)]
+            who.memo[key] = who.working_days_between(first, month_end(first))
         return who.memo[key]
 
     def plan(self, code: str, who: Series | Group, start: date, end: date) -> Decimal | None:

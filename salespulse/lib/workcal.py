@@ -197,4 +197,7 @@ class SellerCalendar:
             end = min(end, self.left_on)
         if start > end:
             return []
-        return [day for day in self.base.working_days(start, end) if not self._absent(day)]
+        days = self.base.working_days(start, end)
+        if not self._starts:
+            return days  # most sellers, most months: nothing to take out
+        return [day for day in days if not self._absent(day)]

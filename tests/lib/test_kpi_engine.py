@@ -425,3 +425,33 @@ def test_previous_period_ends_the_day_before(kind):
 def test_a_range_given_by_name_has_a_previous_range_of_the_same_length():
     week = Period("range", date(2026, 3, 2), date(2026, 3, 8))
     assert week.previous() == Period("range", date(2026, 2, 23), date(2026, 3, 1))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(days_2026, st.integers(min_value=0, max_value=20)), max_size=3),
+    days_2026,
+    st.sampled_from(["week", "month", "quarter"]),
+)
+def test_a_calendar_cut_by_bisection_gives_the_same_picture_as_asked_day_by_day(
+    absences, as_of, kind
+):
+    # figures.load hands the engine the calendar's own day list; the engine must not
+    # come to another number than by asking is_working day by day.
+    calendar = SellerCalendar(
+        RU,
+        absences=[(s, s + timedelta(days=n)) for s, n in absences],
+        hired_on=date(2026, 2, 10),
+    )
+    calls = {d: D(d.day) for d in days_between(date(2026, 1, 1), as_of) if calendar.is_working(d)}
+    period = Period.of(kind, as_of)
+    results = [
+        engine.evaluate(
+            "calls",
+            march_seller(values={"calls": calls}, is_working=calendar.is_working, **extra),
+            period,
+            as_of,
+        )
+        for extra in ({}, {"working_days_in": calendar.working_days})
+    ]
+    assert results[0] == results[1]
