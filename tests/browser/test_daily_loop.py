@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from salespulse.kpis.facts import set_auto_facts
 from salespulse.reports.models import DayReport
-from tests.browser.test_login import assert_fits_the_phone, log_in
+from tests.browser.test_login import assert_fits_the_phone, click_and_load, log_in
 from tests.factories import PASSWORD, make_department, make_head, make_seller
 
 pytestmark = [
@@ -43,8 +43,7 @@ def test_close_the_day_then_the_head_returns_it_and_the_seller_corrects_it(phone
     assert phone.locator(".kpihead .auto").first.inner_text().strip() == "84"
     phone.fill("input[name=v_leads]", "6")
     assert_fits_the_phone(phone)
-    phone.click("button.primary")
-    phone.wait_for_load_state("networkidle")
+    click_and_load(phone, "button.primary")
     assert phone.locator(".badge.on_time, .badge.late").count() == 1
     phone.screenshot(path=shots / "day-closed-375.png", full_page=True)
     report = DayReport.objects.get(employee=seller, day=today)
@@ -54,12 +53,10 @@ def test_close_the_day_then_the_head_returns_it_and_the_seller_corrects_it(phone
     log_in(phone, "boss", PASSWORD)
     phone.goto(f"/reports/sellers/petrov/?month={today:%Y-%m}&kpi=leads")
     assert_fits_the_phone(phone)
-    phone.click(f"a[href='/reports/sellers/petrov/{today.isoformat()}/']")
-    phone.wait_for_load_state("networkidle")
+    click_and_load(phone, f"a[href='/reports/sellers/petrov/{today.isoformat()}/']")
     assert phone.locator("li.step.version").count() == 1
     phone.fill("form[action$='/return/'] textarea[name=comment]", "Лиды не сходятся с CRM")
-    phone.click("form[action$='/return/'] button.primary")
-    phone.wait_for_load_state("networkidle")
+    click_and_load(phone, "form[action$='/return/'] button.primary")
     report.refresh_from_db()
     assert report.status == DayReport.Status.RETURNED
 
@@ -69,8 +66,7 @@ def test_close_the_day_then_the_head_returns_it_and_the_seller_corrects_it(phone
     assert phone.locator(".badge.returned").count() == 1
     assert phone.input_value("input[name=v_leads]") == "6.00"
     phone.fill("input[name=v_leads]", "4")
-    phone.click("button.primary")
-    phone.wait_for_load_state("networkidle")
+    click_and_load(phone, "button.primary")
     report.refresh_from_db()
     assert report.status == DayReport.Status.SUBMITTED
     assert [v.values["leads"] for v in report.versions.order_by("number")] == ["6.00", "4.00"]
@@ -80,8 +76,7 @@ def test_a_bad_figure_is_refused_in_the_page_and_nothing_is_saved(phone, caller)
     seller, today = caller
     log_in(phone, "petrov", PASSWORD)
     phone.fill("input[name=v_leads]", "-3")
-    phone.click("button.primary")
-    phone.wait_for_load_state("networkidle")
+    click_and_load(phone, "button.primary")
     assert phone.locator("p.error").count() >= 1
     assert phone.input_value("input[name=v_leads]") == "-3"
     assert not DayReport.objects.filter(employee=seller).exists()

@@ -15,7 +15,7 @@ from salespulse.lib.periods import month_end, next_month
 from salespulse.org.models import Absence, Employee
 from salespulse.reports.closing import Submission, submit
 from salespulse.reports.models import DayReport
-from tests.browser.test_login import assert_fits_the_phone, log_in
+from tests.browser.test_login import assert_fits_the_phone, click_and_load, log_in
 from tests.factories import PASSWORD, make_department, make_head, make_seller
 
 pytestmark = [
@@ -79,18 +79,14 @@ def test_the_head_runs_the_month(laptop, browser, live_server, team, shots):
 
     # Next month's plans: copy last month, +5 %, one typed cell, one save.
     laptop.click("header nav a:has-text('Планы')")
-    laptop.click("nav.months a[aria-label='Следующий месяц']")
-    laptop.wait_for_load_state("networkidle")
+    click_and_load(laptop, "nav.months a[aria-label='Следующий месяц']")
     assert f"{following:%m.%Y}" in laptop.locator("nav.months").inner_text()
     started = time.monotonic()
-    laptop.click("button[value=copy]")
-    laptop.wait_for_load_state("networkidle")
+    click_and_load(laptop, "button[value=copy]")
     laptop.fill("input[name=percent]", "5")
-    laptop.click("button[value=scale]")
-    laptop.wait_for_load_state("networkidle")
+    click_and_load(laptop, "button[value=scale]")
     laptop.fill(cell(petrov, "talk_time"), "33:00")
-    laptop.click("button[value=save]")
-    laptop.wait_for_load_state("networkidle")
+    click_and_load(laptop, "button[value=save]")
     seconds = time.monotonic() - started
     print(f"\nplan-setting: {seconds:.1f} s of clicks for next month's plans")
     assert seconds < 20
@@ -114,8 +110,7 @@ def test_the_head_runs_the_month(laptop, browser, live_server, team, shots):
     laptop.fill("input[name=email]", "novikov@example.com")
     laptop.select_option("select[name=timezone]", "Asia/Omsk")
     laptop.fill("input[name=hired_on]", following.isoformat())
-    laptop.click("form.team-add button.primary")
-    laptop.wait_for_load_state("networkidle")
+    click_and_load(laptop, "form.team-add button.primary")
     link = laptop.input_value("#set-password-link input")
     assert "/password/" in link
     novikov = Employee.objects.get(user__username="novikov")
@@ -131,8 +126,7 @@ def test_the_head_runs_the_month(laptop, browser, live_server, team, shots):
     first = following + timedelta(days=7)
     laptop.fill("form.absence input[name=start]", first.isoformat())
     laptop.fill("form.absence input[name=end]", (first + timedelta(days=6)).isoformat())
-    laptop.click("form.absence button.primary")
-    laptop.wait_for_load_state("networkidle")
+    click_and_load(laptop, "form.absence button.primary")
     assert Absence.objects.get().employee == sidorova
     days_after = int(row.locator("td.days").inner_text())
     assert days_after < days_before
@@ -141,8 +135,7 @@ def test_the_head_runs_the_month(laptop, browser, live_server, team, shots):
     # Return Petrov's report; he corrects it on his phone; the board shows it arrived.
     laptop.goto(f"/reports/sellers/petrov/{day.isoformat()}/")
     laptop.fill("form[action$='/return/'] textarea", "Лиды не сходятся с CRM")
-    laptop.click("form[action$='/return/'] button.primary")
-    laptop.wait_for_load_state("networkidle")
+    click_and_load(laptop, "form[action$='/return/'] button.primary")
     assert DayReport.objects.get().status == DayReport.Status.RETURNED
 
     context = browser.new_context(viewport=PHONE, locale="ru-RU", base_url=live_server.url)
@@ -152,22 +145,20 @@ def test_the_head_runs_the_month(laptop, browser, live_server, team, shots):
     assert "Лиды не сходятся с CRM" in phone.locator(".notice.returned").first.inner_text()
     phone.fill("input[name=v_leads]", "4")
     phone.fill("textarea[name=comment]", "Два лида были дублями")
-    phone.click("button.primary")
-    phone.wait_for_load_state("networkidle")
+    click_and_load(phone, "button.primary")
     context.close()
 
     laptop.goto("/departments/cold/")
     notice = laptop.locator("#corrected")
     assert "Исправлено после возврата" in notice.inner_text()
     laptop.screenshot(path=str(shots / "board-corrected-1366.png"))
-    notice.locator("a").first.click()
-    laptop.wait_for_load_state("networkidle")
+    with laptop.expect_navigation():
+        notice.locator("a").first.click()
     trail = laptop.locator("ol.trail").inner_text()
     assert trail.index("Версия 1") < trail.index("Лиды не сходятся") < trail.index("Версия 2")
     assert "Два лида были дублями" in trail
     laptop.screenshot(path=str(shots / "report-trail-1366.png"), full_page=True)
-    laptop.click("#mark-seen")
-    laptop.wait_for_load_state("networkidle")
+    click_and_load(laptop, "#mark-seen")
     laptop.goto("/departments/cold/")
     assert laptop.locator("#corrected").count() == 0
 

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from salespulse.core import demo
-from tests.browser.test_login import WIDTH
+from tests.browser.test_login import WIDTH, click_and_load
 
 pytestmark = [
     pytest.mark.browser,
@@ -54,8 +54,7 @@ def test_every_page_of_every_role_fits_375_px(browser, live_server, company, log
     page.goto("/login/")
     page.fill("input[name=username]", login)
     page.fill("input[name=password]", demo.password_for(login))
-    page.click("button.primary")
-    page.wait_for_load_state("networkidle")
+    click_and_load(page, "button.primary")
     yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
     urls = [page.url.replace(live_server.url, ""), *nav_links(page)]
     urls += [
