@@ -184,7 +184,11 @@ def build(
         start = min(start, period.previous().start)
     figures = load(sellers, start, max(period.end, today), kpi_codes=codes)
     status = statuses(
-        sellers, today - timedelta(days=STREAK_DAYS if detail else 14), today, now=now
+        sellers,
+        today - timedelta(days=STREAK_DAYS if detail else 14),
+        today,
+        now=now,
+        calendars=figures.calendars,
     )
     board_kpis = {k for ks in kpis_by_role.values() for k in ks}
     gaps = _typed_gaps(sellers, board_kpis, period.start, last_finished)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -68,6 +68,11 @@ class Figures:
     employees: dict[int, Employee]
     team_plans: dict[int, dict[str, PlanSet]]  # by department id
     team_calendar: object
+
+    @property
+    def calendars(self) -> dict[int, Callable[[date], bool]]:
+        """Employee id -> is_working, each seller's own calendar as loaded."""
+        return {pk: s.is_working for pk, s in self.series.items()}
 
     def seller(self, employee: Employee, code: str, period: Period, cut: Cutoff | date) -> Result:
         return self.engine.evaluate(code, self.series[employee.pk], period, cut)

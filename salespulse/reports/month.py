@@ -60,7 +60,9 @@ def month_page(employee: Employee, period: Period, today: date, kpi_code: str | 
     if kpi is None:
         return page
     engine, series = figures.engine, figures.series[employee.pk]
-    day_status = statuses([employee], period.start, period.end)[employee.pk]
+    day_status = statuses([employee], period.start, period.end, calendars=figures.calendars)[
+        employee.pk
+    ]
     additive = kpi.is_additive
     day_plans = engine.day_plans(kpi.code, series, period.start, period.end) if additive else {}
     for day in days_between(period.start, period.end):

@@ -77,7 +77,9 @@ def day_page(employee: Employee, day: date, today: date) -> DayPage:
         if kind == "manual" and latest is not None:
             line.reported = latest.values.get(kpi.code, "")
         lines.append(line)
-    days = statuses([employee], min(today - MISSED_LOOKBACK, day), today)[employee.pk]
+    days = statuses(
+        [employee], min(today - MISSED_LOOKBACK, day), today, calendars=figures.calendars
+    )[employee.pk]
     missed = sorted(
         (d for d, s in days.items() if s == DayStatus.MISSING and d != day), reverse=True
     )
