@@ -238,6 +238,28 @@ def updated(leads: Iterable[Mapping[str, Any]]) -> int:
     return max((_int(lead.get("updated_at")) or 0 for lead in leads), default=0)
 
 
+# --- events ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    lead_id: str
+    created_at: int
+
+
+def deleted_leads(data: Any) -> list[Event]:
+    """The `lead_deleted` events of a `/api/v4/events` page (others, and odd ones, left out)."""
+    found = []
+    for item in embedded(data, "events"):
+        lead_id, at = _int(item.get("entity_id")), _int(item.get("created_at"))
+        if item.get("type") != "lead_deleted" or item.get("entity_type") != "lead":
+            continue
+        if lead_id is not None and at is not None and item.get("id") is not None:
+            found.append(Event(str(item["id"]), str(lead_id), at))
+    return found
+
+
 # --- webhooks ----------------------------------------------------------------------------
 
 _KEY = re.compile(r"([^\[\]]*)((?:\[[^\[\]]*\])*)")
