@@ -36,16 +36,17 @@ REFUSED = gettext_noop(
 )
 
 
-def claim(source: Source, now: datetime, asked: bool) -> bool:
+def claim(source: Source, now: datetime, asked: bool, first: bool = False) -> bool:
     """Whether this sync reconciles: asked for, or a day after the last. Claimed with a
-    conditional UPDATE, so two syncs of one source running at once never both do."""
+    conditional UPDATE, so two syncs of one source running at once never both do.
+    `first`: the source's first sync, which read every deal: the day starts from it."""
     last = source.reconciled_at
     if not asked and last is not None and now - last < EVERY:
         return False
     taken = Source.objects.filter(pk=source.pk, reconciled_at=last).update(reconciled_at=now)
     if taken:
         source.reconciled_at = now
-    return bool(taken)
+    return bool(taken) and (asked or not first)
 
 
 def bitrix24(

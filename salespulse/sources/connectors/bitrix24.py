@@ -182,8 +182,9 @@ def sync(run: Run, progress: Progress) -> None:
     asked = bool(run.params.get("reconcile"))
 
     def work(api: b24.Portal, result: importer.ImportResult) -> dict[str, Any]:
+        first = not source.watermark
         changes = _sync(source, api, result, progress)
-        if reconcile.claim(source, timezone.now(), asked):
+        if reconcile.claim(source, timezone.now(), asked, first):
             counts, error = reconcile.bitrix24(
                 source, api, result, many=run.params.get("reconcile") == "many"
             )
