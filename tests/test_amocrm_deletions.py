@@ -85,3 +85,9 @@ def test_a_lead_saved_within_the_watermarks_second_after_a_sync_comes(amo, sourc
     quiet = sync(source)
     assert quiet.counts["rows"] == 0 and quiet.crm_import is None
     assert Deal.objects.count() == 2
+    # Saved again within that second, lost this time: the change comes too.
+    amo.lead(201, user=VOLKOV, status=143, price=1000, closed=LATE, at=second)
+    run = sync(source)
+    assert run.counts["updated"] == 1 and deals()["201"][1] == "lost"
+    assert facts(company["volkov"], "deals_count") == {date(2026, 2, 27): 1}
+    assert sync(source).counts["rows"] == 0

@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping
@@ -231,6 +233,18 @@ def moment(value: Any) -> datetime | None:
     if found is None or not EARLIEST_DAY <= found.date() <= date.today() + LATEST_AHEAD:
         raise TabularError(gettext_noop("An implausible date: '%(value)s'"), value=str(value)[:60])
     return found
+
+
+FINGERPRINTED = ("name", "price", "responsible_user_id", "status_id", "pipeline_id",
+                 "created_at", "closed_at", "is_deleted")  # fmt: skip
+
+
+def fingerprint(lead: Mapping[str, Any]) -> str:
+    """What of a lead becomes a deal, hashed: the same lead read twice within one
+    `updated_at` second is told apart from one saved again within it."""
+    read = [lead.get(k) for k in FINGERPRINTED]
+    text = json.dumps([*read, *linked(lead)], sort_keys=True, default=str)
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
 def updated(leads: Iterable[Mapping[str, Any]]) -> int:

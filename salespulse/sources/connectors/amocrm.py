@@ -80,7 +80,7 @@ class Pull:
         self.retried: set[str] = set()  # leads of users matched since: asked for again
         self.seen: set[str] = set()
         self.latest = 0
-        self.at_latest: set[str] = set()  # the leads of the latest second
+        self.at_latest: dict[str, str] = {}  # the leads of the latest second: fingerprints
         self.found: set[str] = set()  # what `leads` gave, when asked for by id
 
     # -- reading --
@@ -89,10 +89,11 @@ class Pull:
         self,
         params: dict[str, Any],
         progress: Progress | None = None,
-        known: tuple[int, set[str]] = (0, set()),
+        known: tuple[int, dict[str, str]] = (0, {}),
     ) -> None:
         """Every page of `/leads` with these filters, saved as it comes in. `known`: a
-        second and the leads of it read before, left out unless changed since."""
+        second and the leads of it read before (their fingerprints), left out unless
+        changed since (saved again within that second)."""
         # Newest first: a lead changed while the pages are read moves to the first page,
         # so later pages shift back (a lead read twice, harmless) and none is skipped; the
         # lead itself is newer than the watermark and comes with the next sync.
@@ -104,7 +105,7 @@ class Pull:
                 lead
                 for lead in amocrm.embedded(data, "leads")
                 if not (known[0] and lead.get("updated_at") == known[0]
-                        and str(lead.get("id")) in known[1])
+                        and known[1].get(str(lead.get("id"))) == amocrm.fingerprint(lead))
             ]  # fmt: skip
             if leads:
                 self.page(leads)
@@ -162,10 +163,12 @@ class Pull:
         self.found.update(ids)
         latest = amocrm.updated(leads)
         if latest > self.latest:
-            self.latest, self.at_latest = latest, set()
+            self.latest, self.at_latest = latest, {}
         if latest == self.latest:
             self.at_latest.update(
-                str(lead.get("id")) for lead in leads if lead.get("updated_at") == latest
+                (str(lead.get("id")), amocrm.fingerprint(lead))
+                for lead in leads
+                if lead.get("updated_at") == latest
             )
         records: list[DealRecord] = []
         owners = {str(lead.get("id")): lead.get("responsible_user_id") for lead in leads}
@@ -299,7 +302,8 @@ def sync(run: Run, progress: Progress, *, sleep: Sleep = time.sleep) -> None:
     params: dict[str, Any] = {}
     # From the watermark's second itself: a lead saved later within that second comes;
     # those of it read before are left out unless changed since.
-    known = (since, set(source.options.get("at_watermark") or []))
+    kept = source.options.get("at_watermark")
+    known = (since, kept if isinstance(kept, dict) else {})
     if since:
         params["filter[updated_at][from]"] = since
     elif source.since:
@@ -311,7 +315,7 @@ def sync(run: Run, progress: Progress, *, sleep: Sleep = time.sleep) -> None:
         pull.leads(params, progress, known)
         # The watermark is what the listing read: a lead fetched by id afterwards may be
         # newer than others changed meanwhile, which the next listing must still bring.
-        latest, at_latest = pull.latest, set(pull.at_latest)
+        latest, at_latest = pull.latest, dict(pull.at_latest)
         again = [i for i in pull.matched_again() if i not in pull.seen]
         if again:
             pull.retried.update(again)
@@ -327,10 +331,10 @@ def sync(run: Run, progress: Progress, *, sleep: Sleep = time.sleep) -> None:
     if latest > since:
         changes["watermark"] = str(latest)
     elif latest == since:
-        at_latest |= known[1]
+        at_latest = known[1] | at_latest
     else:
         at_latest = known[1]
-    finish(run, pull, at_watermark=sorted(at_latest), events=mark.stored())
+    finish(run, pull, at_watermark=at_latest, events=mark.stored())
     health.crm_worked(source, attempt, pull.result, **changes)
 
 
