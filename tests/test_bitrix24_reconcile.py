@@ -146,3 +146,15 @@ def test_the_worker_reconciles_once_a_day(company, portal):  # noqa: F811
     fresh = Source.objects.get(pk=source.pk)
     assert reconcile.claim(fresh, timezone.now(), asked=False)
     assert not reconcile.claim(stale, timezone.now(), asked=True)
+
+
+def test_two_portals_storing_their_deals_under_one_name_are_not_reconciled(company, portal):  # noqa: F811
+    add(portal)
+    sync()
+    Source.objects.create(name="b24-other", kind="bitrix24", url=portal.url, enabled=False)
+    del portal.portal.deals[101]
+    row = sync("--reconcile")
+    assert row["status"] == "failed" and "b24-other" in row["error"]
+    assert "Ничего не удалено" in row["error"] and Deal.objects.count() == 6
+    Source.objects.filter(name="b24-other").update(deal_source="bitrix24-other")
+    assert sync("--reconcile")["deleted"] == 1

@@ -22,7 +22,7 @@ from salespulse.crm.models import Deal
 from salespulse.lib.crm import bitrix24 as b24
 from salespulse.lib.crm import reconcile
 from salespulse.lib.crm.http import CrmError
-from salespulse.sources.models import Source
+from salespulse.sources.models import CRM_KINDS, Source
 
 EVERY = timedelta(days=1)
 # A listing that failed or came out incomplete is tried again sooner than the next day.
@@ -33,6 +33,12 @@ REFUSED = gettext_noop(
     "portal (more than half). Nothing was deleted: a webhook that lost its access or "
     "points at another portal looks the same. Check the webhook; if the deals were really "
     "deleted: salespulse sync %(name)s --reconcile --delete-many"
+)
+
+SHARED = gettext_noop(
+    "Daily check against Bitrix24: deals of %(others)s are stored as «%(stored)s» too, so "
+    "a deal this portal lacks may be theirs. Nothing was deleted; give each portal its own "
+    "name for its deals (the source's «deals stored as» in the admin)."
 )
 
 
@@ -55,6 +61,14 @@ def bitrix24(
     """Delete the deals the portal no longer has: (counts for the run, the refusal or "").
 
     `many`: delete even more than the bound (the admin checked the portal)."""
+    others = [
+        s.name
+        for s in Source.objects.filter(kind__in=CRM_KINDS).exclude(pk=source.pk)
+        if s.stored_as == source.stored_as
+    ]
+    if others:
+        source.options["reconcile"] = {"at": timezone.now().isoformat(), "shared": others}
+        return {}, refused_text(source)
     # Read before the listing: a deal pulled or pushed meanwhile is not judged by a
     # listing that may have started before the portal had it.
     held = set(Deal.objects.filter(source=source.stored_as).values_list("external_id", flat=True))
@@ -92,4 +106,6 @@ def refusal(name: str, record: dict[str, Any]) -> str:
 def refused_text(source: Source) -> str:
     """The last reconcile's refusal, for the Sources page ("" when it passed)."""
     record = (source.options or {}).get("reconcile") or {}
+    if record.get("shared"):
+        return _(SHARED) % {"others": ", ".join(record["shared"]), "stored": source.stored_as}
     return refusal(source.name, record) if record.get("refused") else ""
