@@ -38,7 +38,11 @@ def figures() -> list:
     return list(DailyFact.objects.order_by("pk").values_list("pk", "value", "auto_value"))
 
 
-def test_a_deal_deleted_in_the_portal_without_a_webhook_leaves_the_figures(company, portal):  # noqa: F811
+def test_a_deal_deleted_in_the_portal_without_a_webhook_leaves_the_figures(
+    company,
+    portal,
+    client,  # noqa: F811
+):
     add(portal)
     first = sync()
     assert (first["status"], first["deleted"]) == ("done", 0)
@@ -52,6 +56,9 @@ def test_a_deal_deleted_in_the_portal_without_a_webhook_leaves_the_figures(compa
     assert (row["status"], row["error"], row["deleted"]) == ("done", "", 2)
     run = Run.objects.filter(kind="sync").latest("pk")
     assert (run.counts["listed"], run.counts["reconciled"], run.counts["deleted"]) == (6, 2, 2)
+    login(client, make_admin("root"))
+    page = client.get(reverse("source-run", args=[run.pk]), HTTP_ACCEPT_LANGUAGE="ru")
+    assert "Удалено ежедневной сверкой" in page.content.decode()
     assert sorted(Deal.objects.values_list("external_id", flat=True)) == [
         "102", "103", "104", "106",
     ]  # fmt: skip
