@@ -38,11 +38,7 @@ def figures() -> list:
     return list(DailyFact.objects.order_by("pk").values_list("pk", "value", "auto_value"))
 
 
-def test_a_deal_deleted_in_the_portal_without_a_webhook_leaves_the_figures(
-    company,
-    portal,
-    client,  # noqa: F811
-):
+def test_a_deal_deleted_without_a_webhook_leaves_the_figures(company, portal, client):  # noqa: F811
     add(portal)
     first = sync()
     assert (first["status"], first["deleted"]) == ("done", 0)
