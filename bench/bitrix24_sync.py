@@ -6,7 +6,8 @@ rows are served by the fake portal of the tests (tests/fake_bitrix24.py): 400 pa
 30 ms latency per request, a limit of 2 requests a second that it enforces by answering
 QUERY_LIMIT_EXCEEDED. The sync is the worker's (a queued run, claimed and executed), at
 the cloud's pace (2 requests a second, waited for real). Then a quiet sync (nothing
-changed) and, after the deals are wiped, the file import of the CSV.
+changed), the daily reconcile after 100 deals were deleted in the portal (every deal ID
+listed), and, after the deals are wiped, the file import of the CSV.
 
     .venv/bin/python bench/bitrix24_sync.py [--deals 20000] [--clients 2000]
 
@@ -113,10 +114,10 @@ def main() -> None:
               f"companies, {len(portal.users)} users; 30 ms a request, 2 requests/s")  # fmt: skip
         source = Source.objects.create(name="b24", kind="bitrix24", url=server.url)
 
-        def sync() -> tuple[Run, float, int]:
+        def sync(**params: object) -> tuple[Run, float, int]:
             before = portal.requests
             t = time.perf_counter()
-            run = runner.run_now(runner.queue_sync(source, Run.Trigger.CLI))
+            run = runner.run_now(runner.queue_sync(source, Run.Trigger.CLI, params=params))
             return run, time.perf_counter() - t, portal.requests - before
 
         run, seconds, requests = sync()
@@ -133,7 +134,17 @@ def main() -> None:
         print(f"quiet sync: {quiet:5.2f} s  — {requests} request (batch of "
               f"{len(portal.calls)} commands: {', '.join(sorted(set(portal.calls)))}); "
               f"unchanged {run.counts['unchanged']}")  # fmt: skip
-    won, facts = Deal.objects.filter(status="won").count(), DailyFact.objects.count()
+        won, facts = Deal.objects.filter(status="won").count(), DailyFact.objects.count()
+        # The daily reconcile (as `salespulse sync b24 --reconcile`): every deal ID listed,
+        # a hundred deals deleted in the portal without a webhook leave.
+        for deal_id in list(portal.deals)[:: len(portal.deals) // 100][:100]:
+            del portal.deals[deal_id]
+        run, seconds, requests = sync(reconcile=True)
+        assert run.status == "done", run.error
+        c = run.counts
+        print(f"reconcile:  {seconds:5.1f} s  — sync and reconcile, {requests} requests, "
+              f"{c['waited_ms'] / 1000:.1f} s waited for the limit; {c['listed']} IDs listed, "
+              f"deleted {c['deleted']}")  # fmt: skip
     Deal.objects.all().delete()
     DailyFact.objects.all().delete()
     Client.objects.all().delete()

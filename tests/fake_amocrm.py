@@ -2,7 +2,9 @@
 
 Bearer token or 401 with amoCRM's JSON problem body; `/api/v4/leads` with
 `filter[updated_at][from]`, `filter[id][]`, `with=contacts`, `limit` (capped), `page`,
-`order[updated_at]`, `_links.next`, 204 for an empty page; pipelines with their statuses
+`order[updated_at]`, `_links.next`, 204 for an empty page; `/api/v4/events` (the
+`lead_deleted` and `lead_restored` events `delete` and a lead put back log, filtered by
+type and `created_at`, 100 a page); pipelines with their statuses
 (142 and 143 in each, named as the account named them); users, companies, contacts,
 account. JSON as amoCRM writes it: Cyrillic `\\u`-escaped. Rate-limit answers (429,
 with or without Retry-After) are queued by a test in `throttle`.
@@ -34,9 +36,13 @@ class FakeAmo:
     meanwhile: dict[int, Any] = field(default_factory=dict)
     requests: list[tuple[str, dict[str, list[str]]]] = field(default_factory=list)
     now: int = BASE_TIME
+    # The account's event log: what `/api/v4/events` lists (deletions and restores here).
+    events: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
+        self.deleted: set[int] = set()  # leads in the bin (a restore is logged)
+        self.url = ""
         if not self.pipelines:
             self.pipelines = [
                 pipeline(3001, "Основная", [(40001, "Первичный контакт"),
@@ -49,16 +55,22 @@ class FakeAmo:
 
     def lead(self, lead_id: int, *, user: int, status: int = 40001, pipeline: int = 3001,
              price: int | None = 0, closed: int | None = None, company: int | None = None,
-             contact: int | None = None, name: str = "") -> dict[str, Any]:  # fmt: skip
-        """Add or change a lead; it becomes the latest updated, as in amoCRM."""
-        self.now += 1
+             contact: int | None = None, name: str = "",
+             at: int | None = None) -> dict[str, Any]:  # fmt: skip
+        """Add or change a lead; it becomes the latest updated, as in amoCRM (`at`: saved
+        within that second instead, as a second save in the same second is)."""
+        if at is None:
+            self.now += 1
+        if lead_id in self.deleted:  # taken back from the bin
+            self.deleted.discard(lead_id)
+            self.event("lead_restored", lead_id, at=at or self.now)
         old = self.leads.get(lead_id, {})
         lead = {
             "id": lead_id, "name": name or f"Сделка #{lead_id}", "price": price,
             "responsible_user_id": user, "group_id": 0, "status_id": status,
             "pipeline_id": pipeline, "loss_reason_id": None, "created_by": user,
             "updated_by": user, "created_at": old.get("created_at", self.now),
-            "updated_at": self.now, "closed_at": closed, "closest_task_at": None,
+            "updated_at": at or self.now, "closed_at": closed, "closest_task_at": None,
             "is_deleted": False, "custom_fields_values": None, "score": None,
             "account_id": 29000000, "labor_cost": None,
             "_embedded": {
@@ -72,7 +84,20 @@ class FakeAmo:
         return lead
 
     def delete(self, lead_id: int) -> None:
-        self.leads.pop(lead_id, None)
+        """Move a lead to the bin: gone from `/leads`, a `lead_deleted` event logged."""
+        if self.leads.pop(lead_id, None) is not None:
+            self.deleted.add(lead_id)
+            self.event("lead_deleted", lead_id)
+
+    def event(self, kind: str, lead_id: int, at: int | None = None) -> None:
+        if at is None:
+            self.now += 1
+        self.events.append({
+            "id": f"01jx{len(self.events):022d}", "type": kind, "entity_id": lead_id,
+            "entity_type": "lead", "created_by": 0, "created_at": at or self.now,
+            "value_after": [], "value_before": [], "account_id": 29000000,
+            "_links": {"self": {"href": f"{self.url}/api/v4/events/{len(self.events)}"}},
+        })  # fmt: skip
 
     def calls(self, path: str) -> list[dict[str, list[str]]]:
         return [q for p, q in self.requests if p == path]
@@ -132,6 +157,7 @@ class FakeAmo:
         routes = {
             "/api/v4/leads": self._leads,
             "/api/v4/leads/pipelines": self._pipelines,
+            "/api/v4/events": self._events,
             "/api/v4/users": self._users,
             "/api/v4/companies": lambda q: self._named(q, "companies", self.companies),
             "/api/v4/contacts": lambda q: self._named(q, "contacts", self.contacts),
@@ -191,6 +217,22 @@ class FakeAmo:
                                           if k != "contacts"}}  # fmt: skip
 
         return self._page("/api/v4/leads", query, [shown(x) for x in leads], "leads")
+
+    def _events(self, query: dict[str, list[str]]):
+        """`filter[type]` (comma separated or `filter[type][]`), `filter[created_at][from]`,
+        `filter[entity][]`; newest first, 100 a page at most."""
+        events = list(self.events)
+        types = query.get("filter[type][]") or ",".join(query.get("filter[type]", [])).split(",")
+        if any(types):
+            events = [e for e in events if e["type"] in types]
+        if "filter[created_at][from]" in query:
+            since = int(query["filter[created_at][from]"][0])
+            events = [e for e in events if e["created_at"] >= since]
+        if "filter[entity][]" in query:
+            events = [e for e in events if e["entity_type"] in query["filter[entity][]"]]
+        events.sort(key=lambda e: (e["created_at"], e["id"]), reverse=True)
+        query = dict(query, limit=[str(min(int(query.get("limit", ["50"])[0]), 100))])
+        return self._page("/api/v4/events", query, events, "events")
 
     def _pipelines(self, query: dict[str, list[str]]):
         return 200, {

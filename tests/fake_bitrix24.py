@@ -11,7 +11,8 @@ string in PHP's bracket notation; answers as PHP's json_encode writes them (Cyri
   ``crm.company.list``, ``crm.contact.list``, ``user.get``, ``scope``;
 - its limit: a leaky bucket of `rate` requests a second (``burst`` deep) answering HTTP 503
   QUERY_LIMIT_EXCEEDED past it; `fail` queues answers to give next (503, a throttle in a
-  200 body); `revoked` answers 401 as for a deleted webhook; `latency` per request.
+  200 body); `revoked` answers 401 as for a deleted webhook; `latency` per request;
+  `hidden` deals counted in a list's total but not on its pages.
 """
 
 from __future__ import annotations
@@ -111,6 +112,9 @@ class Portal:
         self.revoked = False
         self.fail: list[Any] = []  # next answers: 503, or "throttle-200"
         self.calls: list[str] = []  # methods asked, batch commands included
+        # Deals a list counts in its total but leaves off its pages, as when one is deleted
+        # while the pages are read.
+        self.hidden: set[int] = set()
         self.requests = 0
         self.throttled = 0
         self._level = 0.0
@@ -291,7 +295,7 @@ class Portal:
             self._listed = (key, rows)
         rows = self._listed[1]
         start = int(params.get("start") or 0)
-        page = rows[start : start + PAGE]
+        page = [r for r in rows[start : start + PAGE] if int(r["ID"]) not in self.hidden]
         select = params.get("select")
         if select and "*" not in select:
             page = [{k: r.get(k) for k in ["ID", *select]} for r in page]

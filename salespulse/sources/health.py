@@ -70,11 +70,14 @@ def crm_failed(source: Source, run: Run, error: Any) -> None:
     Source.objects.filter(pk=source.pk).update(status=status, last_error=run.error)
 
 
-def crm_worked(source: Source, now: datetime, result: Any, **changes: Any) -> None:
+def crm_worked(source: Source, now: datetime, result: Any, error: str = "", **changes: Any) -> None:
     """A CRM sync or push went through: the source works again, and brought news when a
     deal was created, changed or deleted. (When it was last tried is the schedule's: a
-    push must not postpone the next sync.)"""
+    push must not postpone the next sync.) `error`: what it read is stored, but a part
+    of it refused to act (a reconcile that would delete too much): the source fails."""
     changes |= {"status": Source.Status.OK, "last_error": "", "last_success_at": now}
+    if error:
+        changes |= {"status": Source.Status.FAILING, "last_error": error[:1000]}
     if result.created or result.updated or result.deleted:
         changes["last_new_at"] = now
     Source.objects.filter(pk=source.pk).update(**changes)
@@ -126,9 +129,12 @@ def _crm(source: Source) -> dict[str, Any]:
         return {}
     from django.urls import reverse
 
+    from salespulse.sources import reconcile
+
     return {
         "hook": reverse("source-hook", args=[source.pk, source.hook_key]),
         "unmatched": unmatched_text(source.options),
+        "reconcile": reconcile.refused_text(source),
     }
 
 

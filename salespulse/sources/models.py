@@ -99,6 +99,9 @@ class Source(models.Model):
     # When a sync last brought a new call, for the board's "silent since".
     last_new_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # When a CRM's deals were last compared with every deal it lists (sources.reconcile):
+    # a sync reconciles once a day, claimed by a conditional UPDATE of this.
+    reconciled_at = models.DateTimeField(null=True, blank=True)
     # Calls an hour it usually brings in working hours (scheduled syncs of the last week),
     # for the board's "silent" line; 0 until known.
     calls_per_hour = models.FloatField(default=0)

@@ -73,8 +73,13 @@ def queue_crm_file(
 FILE_KINDS = (Run.Kind.CALL_FILE, Run.Kind.DEAL_FILE, Run.Kind.CLIENT_FILE)
 
 
-def queue_sync(source: Source, trigger: str, user: Any = None) -> Run:
-    return Run.objects.create(kind=Run.Kind.SYNC, trigger=trigger, source=source, user=user)
+def queue_sync(
+    source: Source, trigger: str, user: Any = None, params: dict[str, Any] | None = None
+) -> Run:
+    """A sync to run; `params`: {"reconcile": True or "many"} (a Bitrix24's daily check now)."""
+    return Run.objects.create(
+        kind=Run.Kind.SYNC, trigger=trigger, source=source, user=user, params=params or {}
+    )
 
 
 def claim(run_id: int | None = None) -> Run | None:

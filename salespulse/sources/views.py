@@ -100,6 +100,8 @@ COUNTS = [
     ("repeats", gettext_lazy("exact repeats in the file (skipped)")),
     ("not_sales", gettext_lazy("not sales calls (stored, not counted)")),
     ("refused", gettext_lazy("refused")),
+    ("listed", gettext_lazy("deals the CRM lists (daily check)")),
+    ("reconciled", gettext_lazy("deleted by the daily check")),
     ("requests", gettext_lazy("requests to the CRM")),
 ]
 

@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping
@@ -233,9 +235,43 @@ def moment(value: Any) -> datetime | None:
     return found
 
 
+FINGERPRINTED = ("name", "price", "responsible_user_id", "status_id", "pipeline_id",
+                 "created_at", "closed_at", "is_deleted")  # fmt: skip
+
+
+def fingerprint(lead: Mapping[str, Any]) -> str:
+    """What of a lead becomes a deal, hashed: the same lead read twice within one
+    `updated_at` second is told apart from one saved again within it."""
+    read = [lead.get(k) for k in FINGERPRINTED]
+    text = json.dumps([*read, *linked(lead)], sort_keys=True, default=str)
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
 def updated(leads: Iterable[Mapping[str, Any]]) -> int:
     """The latest `updated_at` of the leads (0 for none): the next sync's watermark."""
     return max((_int(lead.get("updated_at")) or 0 for lead in leads), default=0)
+
+
+# --- events ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    lead_id: str
+    created_at: int
+
+
+def deleted_leads(data: Any) -> list[Event]:
+    """The `lead_deleted` events of a `/api/v4/events` page (others, and odd ones, left out)."""
+    found = []
+    for item in embedded(data, "events"):
+        lead_id, at = _int(item.get("entity_id")), _int(item.get("created_at"))
+        if item.get("type") != "lead_deleted" or item.get("entity_type") != "lead":
+            continue
+        if lead_id is not None and at is not None and item.get("id") is not None:
+            found.append(Event(str(item["id"]), str(lead_id), at))
+    return found
 
 
 # --- webhooks ----------------------------------------------------------------------------

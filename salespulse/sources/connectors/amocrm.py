@@ -32,6 +32,7 @@ from salespulse.lib.crm.http import AccessDenied, CrmError, JsonClient
 from salespulse.lib.crm.people import match_users
 from salespulse.lib.tabular import gettext_noop
 from salespulse.sources import health
+from salespulse.sources.connectors import amocrm_events as events
 from salespulse.sources.connectors import employees_as_people
 from salespulse.sources.hooks import HookAnswer
 from salespulse.sources.models import Run, Source
@@ -79,11 +80,20 @@ class Pull:
         self.retried: set[str] = set()  # leads of users matched since: asked for again
         self.seen: set[str] = set()
         self.latest = 0
+        self.at_latest: dict[str, str] = {}  # the leads of the latest second: fingerprints
+        self.found: set[str] = set()  # what `leads` gave, when asked for by id
 
     # -- reading --
 
-    def leads(self, params: dict[str, Any], progress: Progress | None = None) -> None:
-        """Every page of `/leads` with these filters, saved as it comes in."""
+    def leads(
+        self,
+        params: dict[str, Any],
+        progress: Progress | None = None,
+        known: tuple[int, dict[str, str]] = (0, {}),
+    ) -> None:
+        """Every page of `/leads` with these filters, saved as it comes in. `known`: a
+        second and the leads of it read before (their fingerprints), left out unless
+        changed since (saved again within that second)."""
         # Newest first: a lead changed while the pages are read moves to the first page,
         # so later pages shift back (a lead read twice, harmless) and none is skipped; the
         # lead itself is newer than the watermark and comes with the next sync.
@@ -91,7 +101,12 @@ class Pull:
                  "order[updated_at]": "desc"}  # fmt: skip
         data = self.api.get("leads?" + _query(query))
         while data:
-            leads = amocrm.embedded(data, "leads")
+            leads = [
+                lead
+                for lead in amocrm.embedded(data, "leads")
+                if not (known[0] and lead.get("updated_at") == known[0]
+                        and known[1].get(str(lead.get("id"))) == amocrm.fingerprint(lead))
+            ]  # fmt: skip
             if leads:
                 self.page(leads)
             if progress is not None:
@@ -144,8 +159,17 @@ class Pull:
         assert self.statuses is not None
         self.names(leads)
         self.result.rows += len(leads)
-        self.seen.update(amocrm.lead_ids(leads))
-        self.latest = max(self.latest, amocrm.updated(leads))
+        self.seen.update(ids := amocrm.lead_ids(leads))
+        self.found.update(ids)
+        latest = amocrm.updated(leads)
+        if latest > self.latest:
+            self.latest, self.at_latest = latest, {}
+        if latest == self.latest:
+            self.at_latest.update(
+                (str(lead.get("id")), amocrm.fingerprint(lead))
+                for lead in leads
+                if lead.get("updated_at") == latest
+            )
         records: list[DealRecord] = []
         owners = {str(lead.get("id")): lead.get("responsible_user_id") for lead in leads}
         for item in amocrm.read_leads(
@@ -173,9 +197,10 @@ class Pull:
 
     # -- outcome --
 
-    def remember_unmatched(self) -> None:
+    def remember_unmatched(self, **keep: Any) -> None:
         """Users matching no employee, with their leads (fetched again once matched), in
-        `options["unmatched"]`, and one line each on the run."""
+        `options["unmatched"]`, and one line each on the run; `keep`: other options the
+        sync keeps (its marks)."""
         kept = dict(self.source.options.get("unmatched") or {})
         for user_id, info in list(kept.items()):
             # Asked again and not given back: deleted meanwhile, not to ask for again.
@@ -217,6 +242,7 @@ class Pull:
                 .get(pk=self.source.pk)
             )
             options["unmatched"] = kept
+            options.update(keep)
             Source.objects.filter(pk=self.source.pk).update(options=options)
         self.source.options = options
 
@@ -267,29 +293,48 @@ def all_users(api: JsonClient) -> list[amocrm.AmoUser]:
 
 def sync(run: Run, progress: Progress, *, sleep: Sleep = time.sleep) -> None:
     """Leads updated since the last sync (all of them the first time, or since the
-    source's first day), and those of users matched since."""
+    source's first day), those of users matched since, and those deleted since
+    (`amocrm_events`)."""
     source = run.source
     assert source is not None
     attempt = timezone.now()
     since = int(source.watermark) if source.watermark.isdigit() else 0
     params: dict[str, Any] = {}
+    # From the watermark's second itself: a lead saved later within that second comes;
+    # those of it read before are left out unless changed since.
+    kept = source.options.get("at_watermark")
+    known = (since, kept if isinstance(kept, dict) else {})
     if since:
-        params["filter[updated_at][from]"] = since + 1
+        params["filter[updated_at][from]"] = since
     elif source.since:
         start = datetime.combine(source.since, datetime.min.time(), tzinfo=UTC)
         params["filter[updated_at][from]"] = int(start.timestamp())
+    mark = events.Mark.of(source.options, source.watermark)
     try:
         pull = Pull(source, client(source, sleep))
-        pull.leads(params, progress)
+        pull.leads(params, progress, known)
+        # The watermark is what the listing read: a lead fetched by id afterwards may be
+        # newer than others changed meanwhile, which the next listing must still bring.
+        latest, at_latest = pull.latest, dict(pull.at_latest)
         again = [i for i in pull.matched_again() if i not in pull.seen]
         if again:
             pull.retried.update(again)
             pull.by_id(again)
+        if mark.since is None:
+            mark = events.first_mark(latest, attempt.timestamp())
+        else:
+            mark = events.forget_deleted(pull, mark)
     except CrmError as e:
         health.crm_failed(source, run, e)
         return
-    finish(run, pull)
-    changes = {"watermark": str(pull.latest)} if pull.latest > since else {}
+    changes: dict[str, Any] = {}
+    if latest > since:
+        changes["watermark"] = str(latest)
+    elif latest == since:
+        at_latest = known[1] | at_latest
+    else:
+        at_latest = known[1]
+    finish(run, pull, at_watermark=at_latest, events=mark.stored())
     health.crm_worked(source, attempt, pull.result, **changes)
 
 
@@ -314,14 +359,15 @@ def push(run: Run, progress: Progress, *, sleep: Sleep = time.sleep) -> None:
     health.crm_worked(source, attempt, pull.result)
 
 
-def finish(run: Run, pull: Pull) -> None:
-    pull.remember_unmatched()
+def finish(run: Run, pull: Pull, **keep: Any) -> None:
+    pull.remember_unmatched(**keep)
     result = pull.result
     if result.rows or result.deleted or result.errors:
         record_import(result, None, queued=run)
     else:
         run.rows_read = 0
-        run.counts = {"rows": 0, "created": 0, "updated": 0, "unchanged": 0, "refused": 0}
+        run.counts = {"rows": 0, "created": 0, "updated": 0, "unchanged": 0, "deleted": 0,
+                      "refused": 0}  # fmt: skip
 
 
 def hook(source: Source, request: Any) -> HookAnswer:

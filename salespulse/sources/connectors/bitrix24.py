@@ -26,7 +26,7 @@ from salespulse.lib.crm.formats import RowError
 from salespulse.lib.crm.http import CrmError, JsonClient
 from salespulse.lib.crm.people import match_users
 from salespulse.lib.tabular import gettext_noop
-from salespulse.sources import health
+from salespulse.sources import health, reconcile
 from salespulse.sources.connectors import employees_as_people
 from salespulse.sources.hooks import HookAnswer
 from salespulse.sources.models import Run, Source
@@ -175,9 +175,23 @@ def _result(source: Source) -> importer.ImportResult:
 
 
 def sync(run: Run, progress: Progress) -> None:
+    """Deals changed since the last sync; once a day (or when `run.params["reconcile"]`
+    asks) also the deals the portal no longer has leave (`sources.reconcile`)."""
     source = run.source
     assert source is not None
-    _guarded(run, source, lambda api, result: _sync(source, api, result, progress))
+    asked = bool(run.params.get("reconcile"))
+
+    def work(api: b24.Portal, result: importer.ImportResult) -> dict[str, Any]:
+        first = not source.watermark
+        changes = _sync(source, api, result, progress)
+        if reconcile.claim(source, timezone.now(), asked, first):
+            counts, error = reconcile.bitrix24(
+                source, api, result, many=run.params.get("reconcile") == "many"
+            )
+            changes |= {"counts": counts, "error": error}
+        return changes
+
+    _guarded(run, source, work)
 
 
 def _sync(
@@ -275,10 +289,12 @@ def _guarded(
     importer.record_import(result, None, queued=run)
     # What the portal's limit cost: the bench and the run page show it.
     run.counts |= {"requests": api.client.requests, "waited_ms": round(api.client.waited * 1000)}
+    run.counts |= changes.pop("counts", {})
+    run.error = changes.pop("error", "")
     # A mapping set (`source set --map-user`) while this ran is kept, not overwritten.
     stored = Source.objects.filter(pk=source.pk).values_list("options", flat=True).first()
     source.options["users"] = (stored or {}).get("users", {})
-    health.crm_worked(source, attempt, result, options=source.options, **changes)
+    health.crm_worked(source, attempt, result, error=run.error, options=source.options, **changes)
 
 
 def hook(source: Source, request: HttpRequest) -> HookAnswer:

@@ -1,4 +1,5 @@
-"""`salespulse sync [NAME] [--json]`: sync sources now (all enabled ones, or one).
+"""`salespulse sync [NAME] [--json] [--reconcile [--delete-many]]`: sync sources now (all
+enabled ones, or one); `--reconcile`: a Bitrix24 source's daily check now.
 
 Prints per source {"name", "kind", "status", "rows", "imported", "already_stored",
 "refused", "started", "finished", "error"} (a CRM's also "created", "updated",
@@ -43,8 +44,23 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name", nargs="?", help="one source's name (default: all enabled)")
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
+        parser.add_argument(
+            "--reconcile", action="store_true",
+            help="Bitrix24: also delete the deals the portal no longer has now (the worker "
+            "does it once a day)",
+        )  # fmt: skip
+        parser.add_argument(
+            "--delete-many", action="store_true",
+            help="with --reconcile: delete them even when they are more than half of the "
+            "source's deals (refused otherwise, in case the webhook lost its access)",
+        )  # fmt: skip
 
-    def handle(self, *args, name: str | None, json: bool, **options) -> None:  # noqa: A002
+    def handle(
+        self, *args, name: str | None, json: bool, reconcile: bool, delete_many: bool, **options
+    ) -> None:  # noqa: A002
+        if delete_many and not reconcile:
+            raise CommandError("--delete-many goes with --reconcile")
+        params = {"reconcile": "many" if delete_many else True} if reconcile else {}
         sources = Source.objects.filter(kind__in=SYNCED_KINDS)
         if name:
             sources = sources.filter(name=name)
@@ -56,7 +72,7 @@ class Command(BaseCommand):
         with translation.override("ru"):
             for source in sources:
                 Source.objects.filter(pk=source.pk).update(last_attempt_at=timezone.now())
-                run = runner.run_now(runner.queue_sync(source, Run.Trigger.CLI))
+                run = runner.run_now(runner.queue_sync(source, Run.Trigger.CLI, params=params))
                 run.source = source
                 done.append(summary(run))
         if json:

@@ -1,0 +1,88 @@
+"""The daily check of a CRM's deals against ours: which of ours the CRM no longer has.
+
+A CRM's list of deals only returns deals that exist, so an incremental sync never sees
+one deleted; its webhook says so, when it reaches us. Once a day the IDs of every deal are
+listed and compared with the deals we hold. Deleting a seller's figures is worse than
+keeping a stale deal, so the listing must be whole (no error, as many IDs as the CRM
+announced, the same count on every page) and a verdict refuses a mass deletion: a lost
+permission or a webhook moved to another portal lists few deals or none.
+
+Plain Python: `deal_ids` reads a Bitrix24 portal (`bitrix24.Portal`), `judge` compares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from salespulse.lib.crm import bitrix24 as b24
+from salespulse.lib.crm.http import CrmError
+from salespulse.lib.tabular import gettext_noop
+
+# More than this share of the deals held, and more than a handful, is not deleted.
+MAX_SHARE = 0.5
+HANDFUL = 5
+
+
+class ListingIncomplete(CrmError):
+    """The CRM's list of IDs cannot be trusted whole: nothing is deleted from it."""
+
+
+@dataclass
+class Listing:
+    ids: set[str] = field(default_factory=set)
+    total: int = 0
+    requests: int = 0
+
+
+def deal_ids(portal: b24.Portal) -> Listing:
+    """Every deal ID of the portal (`crm.deal.list`, select ID, 50 a page, 50 pages to a
+    batch). Raises `ListingIncomplete` unless the IDs read are as many as the `total`
+    every page announced (a deal created or deleted while the pages are read shifts the
+    pages: one could be read twice and another skipped)."""
+    params = {"select": ["ID"], "order": {"ID": "ASC"}}
+    first = portal.batch({"ids": ("crm.deal.list", {**params, "start": 0})})["ids"]
+    found = Listing(total=first.total if first.total is not None else -1, requests=1)
+    read = _ids(first.result)
+    totals = {first.total}
+    if first.next is not None and first.total is not None:
+        starts = list(range(first.next, first.total, b24.PAGE))
+        for i in range(0, len(starts), b24.MAX_COMMANDS):
+            part = starts[i : i + b24.MAX_COMMANDS]
+            pages = portal.batch({f"p{s}": ("crm.deal.list", {**params, "start": s}) for s in part})
+            found.requests += 1
+            for s in part:
+                totals.add(pages[f"p{s}"].total)
+                read += _ids(pages[f"p{s}"].result)
+    found.ids = set(read)
+    if len(totals) != 1 or len(read) != found.total or len(found.ids) != len(read):
+        raise ListingIncomplete(
+            gettext_noop(
+                "Bitrix24 listed %(read)d deal IDs where it announced %(total)s: the daily "
+                "check deleted nothing and tries again in an hour."
+            ),
+            read=len(found.ids),
+            total=" / ".join(str(t) for t in sorted(totals, key=lambda t: (t is None, t))),
+        )
+    return found
+
+
+def _ids(result: object) -> list[str]:
+    return [
+        str(row["ID"]) for row in b24.rows_of(result) if isinstance(row, dict) and row.get("ID")
+    ]
+
+
+@dataclass
+class Verdict:
+    missing: list[str]  # held here, not in the CRM
+    held: int
+    refused: bool  # too many to delete at once
+
+
+def judge(held: Iterable[str], listed: set[str]) -> Verdict:
+    """The deals held here the CRM did not list, and whether deleting them is refused."""
+    held = set(held)
+    missing = sorted(held - listed, key=lambda i: (len(i), i))
+    refused = len(missing) > HANDFUL and len(missing) > MAX_SHARE * len(held)
+    return Verdict(missing, len(held), refused)
