@@ -12,7 +12,9 @@ string in PHP's bracket notation; answers as PHP's json_encode writes them (Cyri
 - its limit: a leaky bucket of `rate` requests a second (``burst`` deep) answering HTTP 503
   QUERY_LIMIT_EXCEEDED past it; `fail` queues answers to give next (503, a throttle in a
   200 body); `revoked` answers 401 as for a deleted webhook; `latency` per request;
-  `hidden` deals counted in a list's total but not on its pages.
+  `hidden` deals counted in a list's total but not on its pages;
+- ``crm.deal.get``: the deal, or HTTP 400 "Not found", or "Access denied." for the
+  `unreadable` deals, which lists leave out (the webhook's user may not read them).
 """
 
 from __future__ import annotations
@@ -115,6 +117,9 @@ class Portal:
         # Deals a list counts in its total but leaves off its pages, as when one is deleted
         # while the pages are read.
         self.hidden: set[int] = set()
+        # Deals the webhook's user may not read (another department's): lists leave them
+        # out, total included; crm.deal.get answers "Access denied".
+        self.unreadable: set[int] = set()
         self.requests = 0
         self.throttled = 0
         self._level = 0.0
@@ -262,7 +267,19 @@ class Portal:
         if method in tables:
             if not self._has("crm"):
                 return 401, {"error": "insufficient_scope", "error_description": "crm"}
-            return 200, self.listing(list(tables[method].values()), params)
+            rows = list(tables[method].values())
+            if method == "crm.deal.list" and self.unreadable:
+                rows = [r for r in rows if int(r["ID"]) not in self.unreadable]
+            return 200, self.listing(rows, params)
+        if method == "crm.deal.get":
+            deal_id = str(params.get("id") or params.get("ID") or "")
+            if not deal_id.isdigit() or int(deal_id) <= 0:
+                return 400, {"error": "", "error_description": "ID is not defined or invalid."}
+            if int(deal_id) not in self.deals:
+                return 400, {"error": "", "error_description": "Not found"}
+            if int(deal_id) in self.unreadable:
+                return 400, {"error": "", "error_description": "Access denied."}
+            return 200, {"result": self.deals[int(deal_id)]}
         if method == "user.get":
             if not self._has("user"):
                 return 401, {"error": "insufficient_scope", "error_description": "user"}

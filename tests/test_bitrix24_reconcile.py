@@ -161,3 +161,30 @@ def test_two_portals_storing_their_deals_under_one_name_are_not_reconciled(compa
     assert "Ничего не удалено" in row["error"] and Deal.objects.count() == 6
     Source.objects.filter(name="b24-other").update(deal_source="bitrix24-other")
     assert sync("--reconcile")["deleted"] == 1
+
+
+def test_deals_the_webhooks_user_may_not_read_are_kept(company, portal, client):  # noqa: F811
+    # The deals came in whole (an admin's export, or the webhook before its user's rights
+    # were cut); the webhook's user now reads only part of the portal. Those it cannot
+    # read are not deleted: only a deal Bitrix24 says is "Not found" is.
+    add(portal)
+    sync()
+    p = portal.portal
+    p.unreadable = {102, 104}  # another department's, for this user
+    del p.deals[105]  # really deleted
+    row = sync("--reconcile")
+    assert (row["status"], row["deleted"]) == ("done", 1)
+    assert sorted(Deal.objects.values_list("external_id", flat=True)) == [
+        "101", "102", "103", "104", "106",
+    ]  # fmt: skip
+    assert p.calls.count("crm.deal.get") == 3  # only the three the listing lacked
+    login(client, make_admin("root"))
+    page = client.get(reverse("sources"), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert (
+        "сделок, скрытых от пользователя вебхука (Битрикс24 отвечает «Доступ запрещён»): 2" in page
+    )
+    # Rights given back: nothing is hidden, and the note goes.
+    p.unreadable = set()
+    assert sync("--reconcile")["deleted"] == 0
+    page = client.get(reverse("sources"), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "скрытых от пользователя вебхука" not in page

@@ -42,6 +42,13 @@ SHARED = gettext_noop(
 )
 
 
+UNREADABLE = gettext_noop(
+    "Daily check against Bitrix24: %(n)d deals here are hidden from the webhook's user "
+    "(Bitrix24 answers «Access denied»), so they were kept. Give that user the right to "
+    "read every deal, or create the webhook as an administrator."
+)
+
+
 def claim(source: Source, now: datetime, asked: bool, first: bool = False) -> bool:
     """Whether this sync reconciles: asked for, or a day after the last. Claimed with a
     conditional UPDATE, so two syncs of one source running at once never both do.
@@ -88,10 +95,11 @@ def bitrix24(
         source.options["reconcile"] = record
         return {"listed": listing.total}, refusal(source.name, record)
     if missing:
-        # Asked for once more by ID: a deal the listing skipped is still there.
-        pages = api.batch(b24.by_ids("crm.deal.list", missing, ["ID"]))
-        there = {str(d.get("ID")) for p in pages.values() for d in b24.rows_of(p.result)}
-        missing = [i for i in missing if i not in there]
+        # Each asked about by ID: a deal the listing skipped is still there, and one the
+        # webhook's user may not read is not ours to delete.
+        confirmed = reconcile.confirm_gone(api, missing)
+        missing = confirmed.gone
+        record["unreadable"] = len(confirmed.unreadable)
     before = result.deleted
     importer.delete_deals(missing, source.stored_as, result)
     record["deleted"] = result.deleted - before
@@ -108,4 +116,8 @@ def refused_text(source: Source) -> str:
     record = (source.options or {}).get("reconcile") or {}
     if record.get("shared"):
         return _(SHARED) % {"others": ", ".join(record["shared"]), "stored": source.stored_as}
-    return refusal(source.name, record) if record.get("refused") else ""
+    if record.get("refused"):
+        return refusal(source.name, record)
+    if record.get("unreadable"):
+        return _(UNREADABLE) % {"n": record["unreadable"]}
+    return ""

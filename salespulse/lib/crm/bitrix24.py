@@ -104,8 +104,13 @@ class Portal:
             raise Bitrix24Error("Bitrix24 answered without a result to %(method)s.", method=method)
         return Page(data["result"], _int(data.get("total")), _int(data.get("next")))
 
-    def batch(self, commands: Mapping[str, Command]) -> dict[str, Page]:
-        """Every command's answer by its name, 50 commands to a request."""
+    def batch(
+        self, commands: Mapping[str, Command], errors: dict[str, str] | None = None
+    ) -> dict[str, Page]:
+        """Every command's answer by its name, 50 commands to a request.
+
+        A command Bitrix24 answers with an error fails the whole batch, unless `errors` is
+        given: then its error_description is put there by the command's name instead."""
         names = list(commands)
         pages: dict[str, Page] = {}
         for i in range(0, len(names), MAX_COMMANDS):
@@ -114,10 +119,13 @@ class Portal:
             answer = self.call("batch", {"halt": 0, "cmd": cmd}).result
             if not isinstance(answer, dict):
                 raise Bitrix24Error("Bitrix24 answered a batch with no results.")
-            errors = _mapping(answer.get("result_error"))
+            failed = _mapping(answer.get("result_error"))
             for name in part:
-                if name in errors:
-                    error = errors[name] if isinstance(errors[name], dict) else {}
+                if name in failed:
+                    error = failed[name] if isinstance(failed[name], dict) else {}
+                    if errors is not None:
+                        errors[name] = str(error.get("error_description") or "")
+                        continue
                     raise Bitrix24Error(
                         "Bitrix24 answered %(error)s: %(description)s",
                         error=str(error.get("error", "?"))[:100],
@@ -129,6 +137,8 @@ class Portal:
                 _mapping(answer.get("result_next")),
             )
             for name in part:
+                if errors is not None and name in errors:
+                    continue
                 if name not in results:
                     raise Bitrix24Error("Bitrix24 answered a batch with no results.")
                 pages[name] = Page(results[name], _int(totals.get(name)), _int(nexts.get(name)))

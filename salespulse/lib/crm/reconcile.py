@@ -86,3 +86,28 @@ def judge(held: Iterable[str], listed: set[str]) -> Verdict:
     missing = sorted(held - listed, key=lambda i: (len(i), i))
     refused = len(missing) > HANDFUL and len(missing) > MAX_SHARE * len(held)
     return Verdict(missing, len(held), refused)
+
+
+@dataclass
+class Confirmed:
+    gone: list[str]  # Bitrix24 answers "Not found": deleted
+    unreadable: list[str]  # "Access denied" (or another refusal): there, not ours to judge
+
+
+def confirm_gone(portal: b24.Portal, ids: Iterable[str]) -> Confirmed:
+    """Ask `crm.deal.get` about each deal a listing lacked (50 to a batch request).
+
+    A list only shows what the webhook's user may read: a user limited to their own
+    department lists part of the portal, and the rest would look deleted. `crm.deal.get`
+    tells the two apart ("Not found" against "Access denied"); a deal it returns was
+    only skipped by the listing. Only "Not found" is a deletion."""
+    ids = list(ids)
+    errors: dict[str, str] = {}
+    names = {f"d{i}": i for i in ids}
+    portal.batch({name: ("crm.deal.get", {"id": i}) for name, i in names.items()}, errors)
+    gone = [names[n] for n, text in errors.items() if text.strip().lower() == "not found"]
+    gone_set = set(gone)
+    return Confirmed(
+        gone=[i for i in ids if i in gone_set],
+        unreadable=[names[n] for n in errors if names[n] not in gone_set],
+    )
