@@ -145,6 +145,11 @@ class Portal:
         return pages
 
     def rest(self, first: Page, method: str, params: Mapping[str, Any]) -> Iterator[list[Any]]:
+        """The rows of each page after `first` of a list."""
+        for page in self.rest_pages(first, method, params):
+            yield rows_of(page.result)
+
+    def rest_pages(self, first: Page, method: str, params: Mapping[str, Any]) -> Iterator[Page]:
         """The pages after `first` of a list, fetched by batches of 50 pages."""
         if first.next is None or first.total is None:
             return
@@ -153,7 +158,7 @@ class Portal:
             part = starts[i : i + MAX_COMMANDS]
             pages = self.batch({f"p{s}": (method, {**params, "start": s}) for s in part})
             for s in part:
-                yield rows_of(pages[f"p{s}"].result)
+                yield pages[f"p{s}"]
 
     def every(self, method: str, params: Mapping[str, Any]) -> list[Any]:
         first = self.call(method, {**params, "start": 0})

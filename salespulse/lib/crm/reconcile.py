@@ -32,7 +32,6 @@ class ListingIncomplete(CrmError):
 class Listing:
     ids: set[str] = field(default_factory=set)
     total: int = 0
-    requests: int = 0
 
 
 def deal_ids(portal: b24.Portal) -> Listing:
@@ -42,18 +41,12 @@ def deal_ids(portal: b24.Portal) -> Listing:
     pages: one could be read twice and another skipped)."""
     params = {"select": ["ID"], "order": {"ID": "ASC"}}
     first = portal.batch({"ids": ("crm.deal.list", {**params, "start": 0})})["ids"]
-    found = Listing(total=first.total if first.total is not None else -1, requests=1)
+    found = Listing(total=first.total if first.total is not None else -1)
     read = _ids(first.result)
     totals = {first.total}
-    if first.next is not None and first.total is not None:
-        starts = list(range(first.next, first.total, b24.PAGE))
-        for i in range(0, len(starts), b24.MAX_COMMANDS):
-            part = starts[i : i + b24.MAX_COMMANDS]
-            pages = portal.batch({f"p{s}": ("crm.deal.list", {**params, "start": s}) for s in part})
-            found.requests += 1
-            for s in part:
-                totals.add(pages[f"p{s}"].total)
-                read += _ids(pages[f"p{s}"].result)
+    for page in portal.rest_pages(first, "crm.deal.list", params):
+        totals.add(page.total)
+        read += _ids(page.result)
     found.ids = set(read)
     if len(totals) != 1 or len(read) != found.total or len(found.ids) != len(read):
         raise ListingIncomplete(
