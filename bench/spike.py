@@ -56,12 +56,14 @@ class Sample:
     start: float  # seconds since the spike began
     seconds: float
     error: str | None  # None when the request did what it should
+    path: str = ""
 
 
 @dataclass
 class Log:
     samples: list[Sample] = field(default_factory=list)
     t0: float = 0.0
+    wall0: float = 0.0  # time.time() at t0
 
     def add(self, sample: Sample) -> None:
         self.samples.append(sample)  # list.append is atomic under the GIL
@@ -92,7 +94,7 @@ class Browser:
             response = conn.getresponse()
             text = response.read().decode("utf-8", "replace")
         except (OSError, http.client.HTTPException) as e:
-            self._record(kind, started, f"{type(e).__name__}: {e}")
+            self._record(kind, started, f"{type(e).__name__}: {e}", path)
             return None
         finally:
             conn.close()
@@ -104,12 +106,12 @@ class Browser:
             else:
                 self.cookies[name] = value
         status = response.status
-        self._record(kind, started, None if status == expect else f"status {status}")
+        self._record(kind, started, None if status == expect else f"status {status}", path)
         return status, dict(response.headers), text
 
-    def _record(self, kind: str, started: float, error: str | None) -> None:
+    def _record(self, kind: str, started: float, error: str | None, path: str) -> None:
         now = time.perf_counter()
-        self.log.add(Sample(kind, started - self.log.t0, now - started, error))
+        self.log.add(Sample(kind, started - self.log.t0, now - started, error, path))
 
 
 def form_fields(html: str) -> dict[str, str]:
@@ -188,6 +190,41 @@ def tree_cpu(pid: int) -> float:
             total += tree_cpu(int(child))
     stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return total + (int(stat[11]) + int(stat[12])) / tick
+
+
+def board_cache_hits(log: Log) -> tuple[int, int]:
+    """How many board requests a per-department cache, dropped on every change of its
+    sellers' day figures or reports, could have answered: those with no change since the
+    department's previous board request (the issue's "cache, or cheaper queries: measure
+    which"). Read from the database after the spike: DailyFact.updated_at,
+    DayReport.submitted_at."""
+    from datetime import UTC, datetime
+
+    from salespulse.kpis.models import DailyFact
+    from salespulse.reports.models import DayReport
+
+    def moment(sample: Sample) -> datetime:
+        return datetime.fromtimestamp(log.wall0 + sample.start, UTC)
+
+    boards = sorted((s for s in log.samples if s.kind == "board"), key=lambda s: s.start)
+    hits, previous = 0, {}
+    for sample in boards:
+        code = sample.path.rstrip("/").rsplit("/", 1)[-1]
+        before = previous.get(code)
+        previous[code] = sample
+        if before is None:
+            continue  # a department's first board fills the cache
+        span = (moment(before), moment(sample))
+        changed = (
+            DailyFact.objects.filter(
+                employee__department__code=code, updated_at__range=span
+            ).exists()
+            or DayReport.objects.filter(
+                employee__department__code=code, submitted_at__range=span
+            ).exists()
+        )
+        hits += not changed
+    return hits, len(boards)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -389,6 +426,7 @@ def main() -> None:
         stop = threading.Event()
         threads = []
         log.t0 = time.perf_counter() + 1.0
+        log.wall0 = time.time() + 1.0
         for user, cookies in company["sellers"]:
             fresh = cookies is None
             opens = rng.uniform(0, args.window - 20 if fresh else args.window - 15)
@@ -432,6 +470,7 @@ def main() -> None:
     }
     versions = ReportVersion.objects.filter(report__in=reports.values()).count()
     once = sum(1 for r in reports.values() if r.version == 1)
+    cache_hits, boards = board_cache_hits(log)
 
     print(
         f"\nspike on {engine}: {args.sellers} sellers logged in + {args.logins} fresh logins "
@@ -484,6 +523,11 @@ def main() -> None:
         f"{os.cpu_count()} cores over the drain, "
         f"{server_spike / len(log.samples) * 1000:.0f} ms a request; for the whole run "
         f"(start, warm-up, baseline, spike): {cpu:.0f} s"
+    )
+    print(
+        f"a board cache dropped whenever a figure or a report of its department changes would "
+        f"have answered {cache_hits} of {boards} board requests (the others came after a "
+        f"change since the department's previous board)"
     )
     all_p95 = percentile([s.seconds for s in log.samples], 0.95)
     failed |= bool(errors) or once != expected or versions != expected

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.contrib.auth import authenticate, get_user_model
-from django.contrib.auth.hashers import check_password, get_hasher
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
@@ -296,14 +295,6 @@ def test_refuses_to_mix_with_existing_people():
     assert not Department.objects.exists()
     with pytest.raises(CommandError, match="Логины демо-компании уже заняты: admin"):
         call_command("demo", "--no-serve", stdout=StringIO())
-
-
-def test_fast_argon2_hashes_verify_and_are_upgraded(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
-    encoded = demo._hash("demo-admin-2026")
-    assert encoded.startswith("argon2$")
-    assert check_password("demo-admin-2026", encoded)
-    assert get_hasher("default").must_update(encoded)
 
 
 # --- the command ----------------------------------------------------------------------------

@@ -51,7 +51,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import Argon2PasswordHasher, get_hasher, make_password
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from salespulse.core import demo_bonus
@@ -222,22 +222,6 @@ LATE_SHARE = 0.05  # reports sent after the department's deadline
 RETURN_COMMENT = "Лиды не сходятся с CRM: проверь, пожалуйста, и отправь заново."
 
 
-class _FastArgon2(Argon2PasswordHasher):
-    # Full-strength Argon2 takes ~0.3 s a password, 18 users would blow the seed's time
-    # budget. These demo passwords are printed on screen anyway; Django re-hashes each
-    # at full strength on its first successful login (must_update sees the weaker cost).
-    time_cost = 1
-    memory_cost = 8192
-    parallelism = 1
-
-
-def _hash(password: str) -> str:
-    if get_hasher("default").algorithm == "argon2":
-        hasher = _FastArgon2()
-        return hasher.encode(password, hasher.salt())
-    return make_password(password)
-
-
 def _clip(x: float, low: float, high: float) -> float:
     return max(low, min(high, x))
 
@@ -395,7 +379,7 @@ class _Seeder:
                 first_name=p.first_name,
                 last_name=p.last_name,
                 email=f"{p.login}@example.com",
-                password=_hash(p.password),
+                password=make_password(p.password),
                 is_staff=p.role == "admin",
                 is_superuser=p.role == "admin",
             )

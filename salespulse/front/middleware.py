@@ -44,7 +44,7 @@ class ContentSecurityPolicyMiddleware:
 
 class SlidingSessionMiddleware:
     """A login lasts SESSION_COOKIE_AGE (30 days) from the last day it was used, so a seller
-    who opens the app every working day is never asked for the password (~0.4 s of Argon2
+    who opens the app every working day is never asked for the password (an Argon2 check
     each) again. Renewed on the first request of each day: one write per user a day, where
     SESSION_SAVE_EVERY_REQUEST would make every page view a database write."""
 

@@ -1,7 +1,7 @@
 """`salespulse serve`: the web application on gunicorn, several processes with threads.
 
 One Python process uses one core however many threads it has; the evening spike (hundreds
-of sellers closing the day within a minute, each login ~0.4 s of Argon2) needs every core,
+of sellers closing the day within a minute, each login an Argon2 check) needs every core,
 so the server forks SALESPULSE_WORKERS processes sharing one listening socket.
 """
 
