@@ -117,6 +117,27 @@ def _people() -> tuple[PersonIndex, dict[int, ZoneInfo]]:
     return index, {pk: ZoneInfo(tz) for pk, *_, tz in rows}
 
 
+UNKNOWN_SELLER = gettext_noop(
+    "Unknown responsible person '%(name)s': set their full name or CRM id on the employee, "
+    "then import again."
+)
+UNKNOWN_MANAGER = gettext_noop(
+    "Unknown account manager '%(name)s': set their full name or CRM id on the employee, "
+    "then import again."
+)
+
+
+def _person(
+    people: PersonIndex, crm_id: str, name: str, line: int, result: ImportResult, unknown: str
+) -> int | None:
+    """The employee a row names, by CRM id when it has one, else by name; unknown: the
+    row is refused with `unknown` and None is returned."""
+    found = people.by_crm_id(crm_id) if crm_id else people.find(name)
+    if found is None:
+        result.error(RowError(line, unknown, {"name": (name or crm_id)[:80]}))
+    return found
+
+
 def _aware(moment: Moment, tz: tzinfo) -> datetime:
     if isinstance(moment, datetime):
         return moment if moment.tzinfo else moment.replace(tzinfo=tz)
@@ -199,18 +220,8 @@ def save_deals(
     wanted: dict[str, dict[str, Any]] = {}
     names: dict[str, str] = {}
     for r in records:
-        employee_id = people.by_crm_id(r.seller_id) if r.seller_id else people.find(r.seller)
+        employee_id = _person(people, r.seller_id, r.seller, r.line, result, UNKNOWN_SELLER)
         if employee_id is None:
-            result.error(
-                RowError(
-                    r.line,
-                    gettext_noop(
-                        "Unknown responsible person '%(name)s': set their full name or CRM "
-                        "id on the employee, then import again."
-                    ),
-                    {"name": (r.seller or r.seller_id)[:80]},
-                )
-            )
             continue
         status = status_of(kinds[stage_key(r.stage)])
         closed_at = day = None
@@ -456,18 +467,8 @@ def save_clients(
     latest: dict[str, ClientRecord] = {}
     managers: dict[str, int] = {}
     for r in records:
-        manager = people.by_crm_id(r.manager_id) if r.manager_id else people.find(r.manager)
+        manager = _person(people, r.manager_id, r.manager, r.line, result, UNKNOWN_MANAGER)
         if manager is None:
-            result.error(
-                RowError(
-                    r.line,
-                    gettext_noop(
-                        "Unknown account manager '%(name)s': set their full name or CRM "
-                        "id on the employee, then import again."
-                    ),
-                    {"name": (r.manager or r.manager_id)[:80]},
-                )
-            )
             continue
         key = client_key(r.name)
         if key in latest:
